@@ -1,0 +1,341 @@
+#include "daemon/config.hpp"
+
+#include "daemon/duration.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace mxw::daemon {
+namespace {
+
+constexpr std::array<option_spec, 30> options{{
+    {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
+    {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
+    {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
+    {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
+    {"dns.forwarders", "", "DNS servers to ask, IP[@port] separated by spaces or commas; empty = dns.resolv-conf"},
+    {"dns.recursion", "no", "yes = resolve from the root servers when dns.forwarders is empty"},
+    {"dns.resolv-conf", "/etc/resolv.conf", "nameservers to use when dns.forwarders is empty (ports are ignored)"},
+    {"dns.transport", "udp-then-tcp", "udp-then-tcp | tcp-only | udp-only (udp-only asks for 4096-byte EDNS answers)"},
+    {"dns.timeout", "4s", "deadline of one DNS lookup"},
+    {"dns.dnssec", "off", "off | validate (needs dns.trust-anchor-file)"},
+    {"dns.trust-anchor-file", "/usr/share/dns/root.key", "DNSSEC root trust anchor for dns.dnssec = validate"},
+    {"dns.transparent-zones", "", "special-use zones libunbound answers itself that should be asked upstream, "
+                                  "e.g. an internal 10.in-addr.arpa."},
+    {"dns.max-inflight", "256", "most DNS queries in flight at once; more wait their turn"},
+    {"policy.deadline", "9s", "deadline for all lookups of one policy request"},
+    {"policy.deadline-action", "ignore", "answer when policy.deadline passes: ignore (fail open) | tag | defer"},
+    {"policy.max-connections", "1000", "most concurrent policy connections (about one per smtpd process)"},
+    {"policy.idle-timeout", "600s", "close a policy connection idle this long"},
+    {"policy.cache-size", "200000", "most sender domains (and client addresses) whose findings are cached"},
+    {"policy.cache-max-ttl", "1h", "longest a finding is reused, whatever the DNS TTL"},
+    {"policy.tempfail-ttl", "5s", "how long a temporary DNS failure is reused"},
+    {"policy.tag-header", "X-Mxwarden", "header added by the tag action"},
+    {"sender.check", "yes", "check that the sender domain can receive mail"},
+    {"sender.null-mx", "reject", "sender domain has a null MX: reject | defer | quarantine | tag | ignore"},
+    {"sender.no-domain", "defer", "sender domain does not exist or has no MX/A/AAAA: same actions"},
+    {"sender.tempfail", "defer", "sender domain lookups failed temporarily: same actions"},
+    {"client.check", "yes", "check that the client address has a forward-confirmed PTR"},
+    {"client.no-ptr", "tag", "client address has no PTR: reject | defer | quarantine | tag | ignore"},
+    {"client.not-confirmed", "tag", "PTR name does not resolve back to the client address: same actions"},
+    {"client.tempfail", "tag", "PTR or forward lookups failed temporarily: same actions"},
+    {"routing.quarantine-transport", "mxq", "Postfix transport the quarantine action sends mail to (FILTER)"},
+}};
+
+class checker {
+public:
+    checker(const value_map& v, std::vector<std::string>& errors) : v_(v), errors_(errors) {}
+
+    const std::string& str(std::string_view key) const
+    {
+        auto it = v_.find(key);
+        static const std::string empty;
+        return it == v_.end() ? empty : it->second;
+    }
+    void fail(std::string_view key, const std::string& why) const
+    {
+        errors_.push_back(std::string(key) + ": '" + str(key) + "' " + why);
+    }
+    bool yes_no(std::string_view key) const
+    {
+        const auto& s = str(key);
+        if (s == "yes" || s == "true" || s == "1") return true;
+        if (!(s == "no" || s == "false" || s == "0")) fail(key, "is not yes or no");
+        return false;
+    }
+    std::chrono::milliseconds duration(std::string_view key) const
+    {
+        auto d = parse_duration(str(key));
+        if (!d || d->count() == 0) {
+            fail(key, "is not a positive duration (e.g. 500ms, 4s, 5m, 1h)");
+            return std::chrono::milliseconds(1);
+        }
+        return *d;
+    }
+    std::size_t count(std::string_view key) const
+    {
+        const auto& s = str(key);
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n == 0 || n > 100'000'000) {
+            fail(key, "is not a whole number from 1 to 100000000");
+            return 1;
+        }
+        return n;
+    }
+    engine::action action(std::string_view key) const
+    {
+        auto a = engine::parse_action(str(key));
+        if (!a) {
+            fail(key, "is not one of reject, defer, quarantine, tag, ignore");
+            return engine::action::ignore;
+        }
+        return *a;
+    }
+    std::vector<std::string> list(std::string_view key) const
+    {
+        std::vector<std::string> out;
+        std::string item;
+        for (char c : str(key) + " ") {
+            if (c == ' ' || c == ',' || c == '\t') {
+                if (!item.empty())
+                    out.push_back(std::move(item));
+                item.clear();
+            } else {
+                item.push_back(c);
+            }
+        }
+        return out;
+    }
+    std::optional<proto::endpoint> endpoint(std::string_view key) const
+    {
+        auto e = proto::parse_endpoint(str(key));
+        if (!e)
+            fail(key, "is not inet:IP:PORT or unix:PATH");
+        return e;
+    }
+
+private:
+    const value_map& v_;
+    std::vector<std::string>& errors_;
+};
+
+bool valid_token(std::string_view s, std::string_view extra)
+{
+    if (s.empty())
+        return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              extra.find(c) != std::string_view::npos))
+            return false;
+    return true;
+}
+
+std::string absolute(const std::string& path, const std::string& cwd)
+{
+    std::filesystem::path p(path);
+    return (p.is_absolute() ? p : std::filesystem::path(cwd) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+std::span<const option_spec> option_table() noexcept { return options; }
+
+std::optional<config> build_config(const value_map& values, const std::string& cwd, std::vector<std::string>& errors)
+{
+    value_map v;
+    for (const auto& o : options)
+        v.emplace(std::string(o.key), std::string(o.default_value));
+    for (const auto& [k, val] : values)
+        v.insert_or_assign(k, val);
+    std::size_t before = errors.size();
+    checker c(v, errors);
+    config cfg;
+
+    if (c.str("daemon.state-dir").empty())
+        c.fail("daemon.state-dir", "must not be empty");
+    cfg.state_dir = absolute(c.str("daemon.state-dir"), cwd);
+    const auto& target = c.str("log.target");
+    if (target != "stderr" && target != "syslog")
+        c.fail("log.target", "is not stderr or syslog");
+    cfg.log_syslog = target == "syslog";
+
+    if (auto e = c.endpoint("listen.policy"))
+        cfg.listen_policy = *e;
+    if (c.str("listen.control").empty()) {
+        cfg.listen_control = proto::endpoint{proto::endpoint::kind::unix_socket, "", 0, cfg.state_dir + "/control.sock"};
+    } else if (auto e = c.endpoint("listen.control")) {
+        cfg.listen_control = *e;
+    }
+    for (auto* e : {&cfg.listen_policy, &cfg.listen_control})
+        if (e->type == proto::endpoint::kind::unix_socket)
+            e->path = absolute(e->path, cwd);
+
+    cfg.dns.forwarders = c.list("dns.forwarders");
+    for (const auto& f : cfg.dns.forwarders)
+        if (!proto::valid_forwarder(f))
+            errors.push_back("dns.forwarders: '" + f + "' is not IP or IP@PORT");
+    cfg.dns.recursion = c.yes_no("dns.recursion");
+    cfg.dns.resolv_conf = c.str("dns.resolv-conf");
+    const auto& mode = c.str("dns.transport");
+    if (mode == "udp-then-tcp") cfg.dns.mode = dns::transport::udp_then_tcp;
+    else if (mode == "tcp-only") cfg.dns.mode = dns::transport::tcp_only;
+    else if (mode == "udp-only") cfg.dns.mode = dns::transport::udp_only;
+    else c.fail("dns.transport", "is not one of udp-then-tcp, tcp-only, udp-only");
+    cfg.dns.timeout = c.duration("dns.timeout");
+    const auto& sec = c.str("dns.dnssec");
+    if (sec != "off" && sec != "validate")
+        c.fail("dns.dnssec", "is not off or validate");
+    cfg.dns.dnssec = sec == "validate";
+    cfg.dns.trust_anchor_file = c.str("dns.trust-anchor-file");
+    for (auto zone : c.list("dns.transparent-zones")) {
+        if (!valid_token(zone, ".-_"))
+            errors.push_back("dns.transparent-zones: '" + zone + "' is not a zone name");
+        if (zone.back() != '.')
+            zone.push_back('.');
+        cfg.dns.transparent_zones.push_back(zone);
+    }
+    cfg.dns.max_inflight = c.count("dns.max-inflight");
+
+    auto& p = cfg.policy;
+    p.deadline = c.duration("policy.deadline");
+    p.deadline_action = c.action("policy.deadline-action");
+    cfg.policy_max_connections = c.count("policy.max-connections");
+    cfg.policy_idle_timeout = c.duration("policy.idle-timeout");
+    p.cache_max_entries = c.count("policy.cache-size");
+    p.cache_max_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.duration("policy.cache-max-ttl"));
+    p.tempfail_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.duration("policy.tempfail-ttl"));
+    p.tag_header = c.str("policy.tag-header");
+    if (!valid_token(p.tag_header, "-"))
+        c.fail("policy.tag-header", "is not a header name (letters, digits, '-')");
+    p.sender_check = c.yes_no("sender.check");
+    p.client_check = c.yes_no("client.check");
+    p.actions = engine::default_actions();
+    auto set = [&](engine::outcome o, std::string_view key) { p.actions[static_cast<std::size_t>(o)] = c.action(key); };
+    set(engine::outcome::null_mx, "sender.null-mx");
+    set(engine::outcome::no_domain, "sender.no-domain");
+    set(engine::outcome::sender_tempfail, "sender.tempfail");
+    set(engine::outcome::no_ptr, "client.no-ptr");
+    set(engine::outcome::not_confirmed, "client.not-confirmed");
+    set(engine::outcome::client_tempfail, "client.tempfail");
+    p.quarantine_transport = c.str("routing.quarantine-transport");
+    if (!valid_token(p.quarantine_transport, "-_"))
+        c.fail("routing.quarantine-transport", "is not a Postfix transport name");
+
+    if (errors.size() != before)
+        return std::nullopt;
+    return cfg;
+}
+
+loaded load_values(const std::string& file, const value_map& overrides)
+{
+    loaded out;
+    po::options_description desc;
+    for (const auto& o : options)
+        desc.add_options()(std::string(o.key).c_str(), po::value<std::string>());
+    std::string path = file;
+    if (path.empty() && std::filesystem::exists(std::string(default_config_file)))
+        path = default_config_file;
+    po::variables_map vm;
+    if (!path.empty()) {
+        std::ifstream in(path);
+        if (!in) {
+            out.errors.push_back(path + ": cannot read the config file");
+            return out;
+        }
+        try {
+            po::store(po::parse_config_file(in, desc, false), vm);
+        } catch (const po::error& e) {
+            out.errors.push_back(path + ": " + e.what());
+            return out;
+        }
+        out.file = path;
+    }
+    for (const auto& o : options)
+        out.values.emplace(std::string(o.key), std::string(o.default_value));
+    for (const auto& [k, val] : vm)
+        out.values.insert_or_assign(k, val.as<std::string>());
+    for (const auto& [k, val] : overrides) {
+        if (!out.values.contains(k))
+            out.errors.push_back("--" + k + ": unknown key");
+        else
+            out.values.insert_or_assign(k, val);
+    }
+    return out;
+}
+
+std::string format_config(const value_map& values)
+{
+    std::ostringstream out;
+    std::string section;
+    for (const auto& o : options) {
+        std::string_view key = o.key;
+        std::size_t dot = key.find('.');
+        std::string sec(key.substr(0, dot));
+        if (sec != section) {
+            out << (section.empty() ? "" : "\n") << "[" << sec << "]\n";
+            section = sec;
+        }
+        auto it = values.find(key);
+        out << key.substr(dot + 1) << " = " << (it == values.end() ? std::string(o.default_value) : it->second)
+            << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace mxw::daemon
+
+namespace mxw::daemon {
+
+bool command_line::has(std::string_view flag) const
+{
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+command_line parse_command_line(int argc, char** argv, std::span<const std::string_view> allowed_flags)
+{
+    command_line out;
+    auto is_key = [](std::string_view k) {
+        return std::any_of(options.begin(), options.end(), [k](const option_spec& o) { return o.key == k; });
+    };
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto next = [&](std::string_view what) -> std::string {
+            if (i + 1 >= argc) {
+                out.errors.push_back(std::string(what) + " needs a value");
+                return {};
+            }
+            return argv[++i];
+        };
+        if (a == "-c" || a == "--config") {
+            out.config_file = next(a);
+        } else if (a.starts_with("--config=")) {
+            out.config_file = std::string(a.substr(9));
+        } else if (a == "-h" || a == "--help" || a == "--version" ||
+                   std::find(allowed_flags.begin(), allowed_flags.end(), a) != allowed_flags.end()) {
+            out.flags.emplace_back(a == "-h" ? "--help" : a);
+        } else if (a.starts_with("--")) {
+            std::string_view body = a.substr(2);
+            std::size_t eq = body.find('=');
+            std::string key(body.substr(0, eq));
+            if (!is_key(key)) {
+                out.errors.push_back(std::string(a) + ": unknown option or config key");
+                continue;
+            }
+            out.overrides.insert_or_assign(key, eq == std::string_view::npos ? next(a) : std::string(body.substr(eq + 1)));
+        } else {
+            out.positional.emplace_back(a);
+        }
+    }
+    return out;
+}
+
+}  // namespace mxw::daemon

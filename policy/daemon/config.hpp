@@ -1,0 +1,81 @@
+// daemon/config.hpp: mxwarden's settings. One option table is the single
+// source of names, defaults and help; Boost.Program_options reads the INI
+// file and --section.key=value overrides into strings, and a pure
+// build_config() turns them into a typed, validated, immutable config.
+#pragma once
+#include "dns/unbound_resolver.hpp"
+#include "engine/policy_engine.hpp"
+#include "proto/endpoint.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mxw::daemon {
+
+struct option_spec {
+    std::string_view key;            ///< "section.key"
+    std::string_view default_value;
+    std::string_view help;
+};
+
+/// Every key mxwarden knows, in the order --print-config and the sample
+/// config file list them.
+std::span<const option_spec> option_table() noexcept;
+
+inline constexpr std::string_view default_config_file = "/etc/mxwarden/mxwarden.conf";
+
+struct config {
+    std::string state_dir;
+    bool log_syslog = false;
+    proto::endpoint listen_policy;
+    proto::endpoint listen_control;
+    dns::unbound_options dns;
+    engine::policy_config policy;
+    std::size_t policy_max_connections = 1000;
+    std::chrono::milliseconds policy_idle_timeout{600'000};
+};
+
+using value_map = std::map<std::string, std::string, std::less<>>;
+
+/// Typed config from key -> value strings (missing keys take their
+/// defaults). Errors name the key: "dns.transport: 'x' is not one of ...".
+/// Relative state-dir and unix socket paths are taken against `cwd`.
+std::optional<config> build_config(const value_map& values, const std::string& cwd, std::vector<std::string>& errors);
+
+struct loaded {
+    value_map values;                 ///< effective values, defaults filled in
+    std::string file;                 ///< the config file read, or "" for none
+    std::vector<std::string> errors;  ///< parse errors (unknown key, bad syntax)
+};
+
+/// Reads `file` (or the default file if it exists and `file` is empty) and
+/// lays `overrides` ("section.key" -> value) on top.
+loaded load_values(const std::string& file, const value_map& overrides);
+
+/// "[section]\nkey = value\n..." for every key: a complete config file.
+std::string format_config(const value_map& values);
+
+}  // namespace mxw::daemon
+
+namespace mxw::daemon {
+
+struct command_line {
+    std::string config_file;               ///< -c FILE / --config=FILE
+    value_map overrides;                   ///< --section.key=value
+    std::vector<std::string> flags;        ///< --check-config, --json, ... (those the caller allows)
+    std::vector<std::string> positional;   ///< verbs and their arguments
+    std::vector<std::string> errors;
+
+    [[nodiscard]] bool has(std::string_view flag) const;
+};
+
+/// Shared by mxwardend and mxwarden. `allowed_flags` are spelled with their
+/// dashes ("--json"); "-h"/"--help" and "--version" are always allowed.
+command_line parse_command_line(int argc, char** argv, std::span<const std::string_view> allowed_flags);
+
+}  // namespace mxw::daemon

@@ -1,0 +1,168 @@
+// mxwardend: the mxwarden daemon. Wiring only: config, logger, resolver,
+// engine, listeners, signals, one io_context on one thread.
+#include "daemon/config.hpp"
+#include "daemon/logging.hpp"
+#include "dns/unbound_resolver.hpp"
+#include "engine/policy_engine.hpp"
+#include "net/control_session.hpp"
+#include "net/listener.hpp"
+#include "net/policy_session.hpp"
+#include "proto/json.hpp"
+#include "proto/sanitize.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <sysexits.h>
+#include <unistd.h>
+
+using namespace mxw;
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: mxwardend [-c FILE] [--section.key=value ...] [--check-config | --print-config]
+
+Runs in the foreground. With no -c, reads /etc/mxwarden/mxwarden.conf if it
+exists, else runs on built-in defaults (policy service on 127.0.0.1:10040,
+state under ./var). Every config key can be given as --section.key=value.
+  --check-config   validate the configuration and exit (0 ok, 78 invalid)
+  --print-config   print the effective configuration and exit
+)";
+
+std::string status_text(bool json, const engine::policy_engine& eng, const dns::unbound_resolver& res,
+                        const net::policy_service& pol, const net::connection_count& conns)
+{
+    auto s = res.stats();
+    if (json) {
+        proto::json_writer w;
+        w.begin_object();
+        w.key("policy_connections").value(static_cast<std::int64_t>(conns.active));
+        w.key("policy_requests").value(static_cast<std::int64_t>(pol.requests));
+        w.key("policy_protocol_errors").value(static_cast<std::int64_t>(pol.protocol_errors));
+        w.key("sender_cache_entries").value(static_cast<std::int64_t>(eng.sender_cache_size()));
+        w.key("client_cache_entries").value(static_cast<std::int64_t>(eng.client_cache_size()));
+        w.key("dns_queries_started").value(static_cast<std::int64_t>(s.started));
+        w.key("dns_lookups_coalesced").value(static_cast<std::int64_t>(s.coalesced));
+        w.key("dns_lookup_timeouts").value(static_cast<std::int64_t>(s.timeouts));
+        w.key("dns_queries_running").value(static_cast<std::int64_t>(s.running));
+        w.key("dns_queries_queued").value(static_cast<std::int64_t>(s.queued));
+        w.end_object();
+        return w.str() + "\n";
+    }
+    return "policy connections:      " + std::to_string(conns.active) + "\n" +
+           "policy requests:         " + std::to_string(pol.requests) + "\n" +
+           "policy protocol errors:  " + std::to_string(pol.protocol_errors) + "\n" +
+           "sender cache entries:    " + std::to_string(eng.sender_cache_size()) + "\n" +
+           "client cache entries:    " + std::to_string(eng.client_cache_size()) + "\n" +
+           "dns queries started:     " + std::to_string(s.started) + "\n" +
+           "dns lookups coalesced:   " + std::to_string(s.coalesced) + "\n" +
+           "dns lookup timeouts:     " + std::to_string(s.timeouts) + "\n" +
+           "dns queries in flight:   " + std::to_string(s.running) + " running, " + std::to_string(s.queued) +
+           " queued\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    static constexpr std::string_view flags[] = {"--check-config", "--print-config"};
+    auto cmd = daemon::parse_command_line(argc, argv, flags);
+    if (cmd.has("--help")) {
+        std::cout << usage;
+        return 0;
+    }
+    if (cmd.has("--version")) {
+        std::cout << "mxwardend " MXWARDEN_VERSION "\n";
+        return 0;
+    }
+    if (!cmd.positional.empty())
+        cmd.errors.push_back("unexpected argument '" + cmd.positional.front() + "'");
+    auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
+    for (auto& e : cmd.errors)
+        loaded.errors.push_back(std::move(e));
+    std::vector<std::string> errors = loaded.errors;
+    std::optional<daemon::config> cfg;
+    if (errors.empty())
+        cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+    if (!cfg) {
+        for (const auto& e : errors)
+            std::cerr << "mxwardend: config: " << e << "\n";
+        return EX_CONFIG;
+    }
+    if (cmd.has("--print-config")) {
+        std::cout << daemon::format_config(loaded.values);
+        return 0;
+    }
+    if (cmd.has("--check-config")) {
+        std::cout << "mxwardend: configuration OK ("
+                  << (loaded.file.empty() ? std::string("built-in defaults") : loaded.file) << ")\n";
+        return 0;
+    }
+
+    std::error_code fs_ec;
+    std::filesystem::create_directories(cfg->state_dir, fs_ec);
+    if (fs_ec) {
+        std::cerr << "mxwardend: cannot create state directory " << cfg->state_dir << ": " << fs_ec.message() << "\n";
+        return EX_CANTCREAT;
+    }
+
+    daemon::logger log(cfg->log_syslog, "mxwardend");
+    ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must cost a write error, not the daemon
+
+    asio::io_context io(1);
+    std::string err;
+    auto resolver = dns::unbound_resolver::create(io, cfg->dns, err);
+    if (!resolver) {
+        std::cerr << "mxwardend: config: " << err << "\n";
+        return EX_CONFIG;
+    }
+    log.set_scheduler([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+
+    engine::policy_engine eng(cfg->policy, *resolver, [] { return dns::clock::now(); });
+    net::policy_service policy{eng, log, cfg->policy_idle_timeout, cfg->policy.deadline_action};
+    net::connection_count policy_conns{cfg->policy_max_connections};
+    net::connection_count control_conns{16};
+    net::control_service control{eng, log, [&](bool json) {
+                                     return status_text(json, eng, *resolver, policy, policy_conns);
+                                 }};
+
+    std::vector<std::unique_ptr<net::listener>> listeners;
+    try {
+        listeners.push_back(net::start_listener(
+            io, cfg->listen_policy, "policy",
+            [&policy](asio::ip::tcp::socket s) { return net::run_policy_session(std::move(s), policy); },
+            [&policy](asio::local::stream_protocol::socket s) { return net::run_policy_session(std::move(s), policy); },
+            policy_conns, log, 0666));
+        // The control socket answers diagnostics only, but still: owner and
+        // group only.
+        listeners.push_back(net::start_listener(
+            io, cfg->listen_control, "control",
+            [&control](asio::ip::tcp::socket s) { return net::run_control_session(std::move(s), control); },
+            [&control](asio::local::stream_protocol::socket s) {
+                return net::run_control_session(std::move(s), control);
+            },
+            control_conns, log, 0660));
+    } catch (const std::system_error& e) {
+        std::cerr << "mxwardend: " << e.what() << "\n";
+        return EX_UNAVAILABLE;
+    }
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec)
+            return;
+        log.info("event=stop signal=" + std::to_string(sig));
+        for (auto& l : listeners)
+            l->close();
+        io.stop();
+    });
+
+    log.info("event=ready version=" MXWARDEN_VERSION " policy=" + proto::log_value(proto::to_string(cfg->listen_policy)) +
+             " control=" + proto::log_value(proto::to_string(cfg->listen_control)) + " state_dir=" +
+             proto::log_value(cfg->state_dir) + " config=" +
+             proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file));
+    log.flush();
+    io.run();
+    log.flush();
+    return 0;
+}

@@ -1,0 +1,206 @@
+#include "dns/unbound_resolver.hpp"
+
+#include <unbound.h>
+#include <unistd.h>
+
+#include <unordered_map>
+
+namespace mxw::dns {
+namespace {
+
+struct ctx_deleter {
+    void operator()(ub_ctx* c) const noexcept { ub_ctx_delete(c); }
+};
+struct result_deleter {
+    void operator()(ub_result* r) const noexcept { ub_resolve_free(r); }
+};
+
+answer convert(const std::string& name, rrtype type, int err, ub_result* r)
+{
+    answer a;
+    a.name = name;
+    a.type = type;
+    if (err != 0 || r == nullptr) {
+        a.st = status::servfail;
+        a.detail = err != 0 ? ub_strerror(err) : "no result";
+        return a;
+    }
+    a.ttl = static_cast<std::uint32_t>(r->ttl > 0 ? r->ttl : 0);
+    a.secure = r->secure != 0;
+    if (r->bogus) {
+        a.st = status::bogus;
+        a.detail = r->why_bogus ? r->why_bogus : "DNSSEC validation failed";
+        return a;
+    }
+    // SERVFAIL and REFUSED arrive as an rcode, not as an API error.
+    if (r->rcode == 3) {
+        a.st = status::nxdomain;
+        return a;
+    }
+    if (r->rcode != 0) {
+        a.st = status::servfail;
+        a.detail = "rcode " + std::to_string(r->rcode);
+        a.ttl = 0;
+        return a;
+    }
+    if (!r->havedata) {
+        a.st = status::nodata;
+        return a;
+    }
+    bool malformed = false;
+    for (int i = 0; r->data[i] != nullptr; ++i) {
+        std::span<const std::uint8_t> rd(reinterpret_cast<const std::uint8_t*>(r->data[i]),
+                                         static_cast<std::size_t>(r->len[i]));
+        if (type == rrtype::mx) {
+            if (auto mx = proto::parse_mx_rdata(rd))
+                a.mx.push_back(std::move(*mx));
+            else
+                malformed = true;
+        } else {
+            auto v = type == rrtype::ptr ? proto::parse_dns_name(rd) : proto::parse_address_rdata(rd);
+            if (v)
+                a.values.push_back(std::move(*v));
+            else
+                malformed = true;
+        }
+    }
+    a.st = status::ok;
+    if (a.mx.empty() && a.values.empty()) {
+        a.st = status::servfail;
+        a.detail = "malformed records";
+    } else if (malformed) {
+        a.detail = "some records malformed and ignored";
+    }
+    return a;
+}
+
+}  // namespace
+
+class unbound_resolver::unbound_backend final : public backend {
+public:
+    unbound_backend(asio::io_context& io, ub_ctx* ctx) : ctx_(ctx), fd_(io, ::dup(ub_fd(ctx))) { arm(); }
+    ~unbound_backend() override
+    {
+        fd_.cancel();
+        for (auto& [id, p] : pending_)
+            ub_cancel(ctx_.get(), id);
+    }
+
+    int start(const std::string& name, rrtype type, done_fn done) override
+    {
+        auto p = std::make_unique<pending>(pending{this, name, type, std::move(done), -1});
+        int id = -1;
+        if (ub_resolve_async(ctx_.get(), name.c_str(), static_cast<int>(type), 1 /* IN */, p.get(), &on_result, &id) !=
+            0)
+            return -1;
+        p->id = id;
+        pending_.emplace(id, std::move(p));
+        return id;
+    }
+
+    void cancel(int id) override
+    {
+        // After ub_cancel the callback is never called (checked against
+        // libunbound 1.17), so the pending record can go at once.
+        if (pending_.erase(id) > 0)
+            ub_cancel(ctx_.get(), id);
+    }
+
+private:
+    struct pending {
+        unbound_backend* self;
+        std::string name;
+        rrtype type;
+        done_fn done;
+        int id;
+    };
+
+    static void on_result(void* arg, int err, ub_result* raw)
+    {
+        std::unique_ptr<ub_result, result_deleter> r(raw);
+        auto* p = static_cast<pending*>(arg);
+        auto& map = p->self->pending_;
+        auto it = map.find(p->id);
+        if (it == map.end())
+            return;
+        std::unique_ptr<pending> owned = std::move(it->second);
+        map.erase(it);
+        owned->done(convert(owned->name, owned->type, err, r.get()));
+    }
+
+    void arm()
+    {
+        fd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+            if (ec)
+                return;
+            ub_process(ctx_.get());
+            arm();
+        });
+    }
+
+    std::unique_ptr<ub_ctx, ctx_deleter> ctx_;
+    asio::posix::stream_descriptor fd_;  // a dup: stream_descriptor closes what it owns
+    std::unordered_map<int, std::unique_ptr<pending>> pending_;
+};
+
+std::unique_ptr<unbound_resolver> unbound_resolver::create(asio::io_context& io, const unbound_options& opts,
+                                                           std::string& error)
+{
+    std::unique_ptr<ub_ctx, ctx_deleter> ctx(ub_ctx_create());
+    if (!ctx) {
+        error = "ub_ctx_create failed";
+        return nullptr;
+    }
+    auto check = [&error](int rc, const std::string& what) {
+        if (rc != 0)
+            error = what + ": " + ub_strerror(rc);
+        return rc == 0;
+    };
+    // First, before anything can finalize the context: resolve in a thread.
+    if (!check(ub_ctx_async(ctx.get(), 1), "ub_ctx_async"))
+        return nullptr;
+    switch (opts.mode) {
+    case transport::udp_then_tcp: break;
+    case transport::tcp_only:
+        if (!check(ub_ctx_set_option(ctx.get(), "tcp-upstream:", "yes"), "dns.transport"))
+            return nullptr;
+        break;
+    case transport::udp_only:
+        // Without TCP, libunbound never accepts a truncated answer; a large
+        // EDNS buffer lets big answers (many MX) come back whole over UDP.
+        if (!check(ub_ctx_set_option(ctx.get(), "do-tcp:", "no"), "dns.transport") ||
+            !check(ub_ctx_set_option(ctx.get(), "edns-buffer-size:", "4096"), "dns.transport"))
+            return nullptr;
+        break;
+    }
+    for (const auto& zone : opts.transparent_zones) {
+        // "nodefault" through set_option is broken in libunbound 1.17;
+        // "transparent" has the wanted effect: ask upstream.
+        if (!check(ub_ctx_set_option(ctx.get(), "local-zone:", (zone + " transparent").c_str()),
+                   "dns.transparent-zones " + zone))
+            return nullptr;
+    }
+    if (!opts.forwarders.empty()) {
+        for (const auto& f : opts.forwarders)
+            if (!check(ub_ctx_set_fwd(ctx.get(), f.c_str()), "dns.forwarders " + f))
+                return nullptr;
+    } else if (!opts.recursion) {
+        if (!check(ub_ctx_resolvconf(ctx.get(), opts.resolv_conf.c_str()), "dns.resolv-conf " + opts.resolv_conf))
+            return nullptr;
+    }
+    if (opts.dnssec && !check(ub_ctx_add_ta_file(ctx.get(), opts.trust_anchor_file.c_str()),
+                              "dns.trust-anchor-file " + opts.trust_anchor_file))
+        return nullptr;
+    auto b = std::make_unique<unbound_backend>(io, ctx.release());
+    return std::unique_ptr<unbound_resolver>(new unbound_resolver(std::move(b), io, opts));
+}
+
+unbound_resolver::unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_context& io,
+                                   const unbound_options& opts)
+    : backend_(std::move(b)), queue_(io.get_executor(), *backend_, opts.timeout, opts.max_inflight)
+{
+}
+
+unbound_resolver::~unbound_resolver() = default;
+
+}  // namespace mxw::dns

@@ -1,0 +1,51 @@
+// dns/unbound_resolver.hpp: the daemon's resolver, libunbound behind a
+// lookup_queue. libunbound resolves in its own thread (ub_ctx_async(ctx, 1);
+// the default would fork a process) and signals results through ub_fd(),
+// which is watched by the Asio loop; callbacks run inside ub_process() on
+// the loop thread. This file pair is the only user of <unbound.h>.
+#pragma once
+#include "dns/lookup_queue.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mxw::dns {
+
+enum class transport { udp_then_tcp, tcp_only, udp_only };
+
+struct unbound_options {
+    std::vector<std::string> forwarders;  ///< "IP[@port]"; empty = resolv_conf (or recursion)
+    bool recursion = false;               ///< full recursion from the root when no forwarders
+    std::string resolv_conf = "/etc/resolv.conf";
+    transport mode = transport::udp_then_tcp;
+    bool dnssec = false;
+    std::string trust_anchor_file = "/usr/share/dns/root.key";
+    std::vector<std::string> transparent_zones;  ///< built-in local zones switched off
+    std::chrono::milliseconds timeout{4000};
+    std::size_t max_inflight = 256;
+};
+
+class unbound_resolver final : public resolver {
+public:
+    /// nullptr with `error` set when libunbound refuses the settings.
+    static std::unique_ptr<unbound_resolver> create(asio::io_context& io, const unbound_options& opts,
+                                                    std::string& error);
+    ~unbound_resolver() override;
+
+    asio::awaitable<answer> lookup(const std::string& name, rrtype type, clock::time_point deadline) override
+    {
+        return queue_.lookup(name, type, deadline);
+    }
+    [[nodiscard]] lookup_stats stats() const noexcept { return queue_.stats(); }
+
+    class unbound_backend;
+
+private:
+    unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_context& io, const unbound_options& opts);
+    std::unique_ptr<unbound_backend> backend_;
+    lookup_queue queue_;
+};
+
+}  // namespace mxw::dns

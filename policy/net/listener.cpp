@@ -1,0 +1,123 @@
+#include "net/listener.hpp"
+
+#include "proto/sanitize.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mxw::net {
+namespace {
+
+template <class Protocol, class Session>
+class basic_listener final : public listener {
+public:
+    basic_listener(asio::io_context& io, std::string name, Session session, connection_count& count,
+                   daemon::logger& log)
+        : acceptor_(io), name_(std::move(name)), session_(std::move(session)), count_(count), log_(log)
+    {
+    }
+
+    typename Protocol::acceptor& acceptor() { return acceptor_; }
+
+    void close() override
+    {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+    }
+
+    asio::awaitable<void> accept_loop()
+    {
+        for (;;) {
+            boost::system::error_code ec;
+            auto sock = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open())
+                co_return;
+            if (ec) {
+                // EMFILE and friends: say so, breathe, and go on accepting.
+                log_.warning("event=accept-failed listener=" + name_ + " error=" + proto::log_value(ec.message()));
+                asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+                co_await pause.async_wait(asio::use_awaitable);
+                continue;
+            }
+            if (count_.active >= count_.max) {
+                if (refused_++ % 1000 == 0)
+                    log_.warning("event=connection-refused listener=" + name_ + " reason=max-connections max=" +
+                                 std::to_string(count_.max) + " refused=" + std::to_string(refused_));
+                continue;  // the socket closes as it goes out of scope
+            }
+            ++count_.active;
+            asio::co_spawn(acceptor_.get_executor(), session_(std::move(sock)),
+                           [this](std::exception_ptr e) {
+                               --count_.active;
+                               if (!e)
+                                   return;
+                               try {
+                                   std::rethrow_exception(e);
+                               } catch (const std::exception& ex) {
+                                   log_.error("event=session-failed listener=" + name_ +
+                                              " error=" + proto::log_value(ex.what()));
+                               }
+                           });
+        }
+    }
+
+private:
+    typename Protocol::acceptor acceptor_;
+    std::string name_;
+    Session session_;
+    connection_count& count_;
+    daemon::logger& log_;
+    std::uint64_t refused_ = 0;
+};
+
+[[noreturn]] void fail(const proto::endpoint& where, const std::error_code& ec)
+{
+    throw std::system_error(ec, "cannot listen on " + proto::to_string(where));
+}
+
+[[noreturn]] void fail(const proto::endpoint& where, const boost::system::error_code& ec)
+{
+    fail(where, std::error_code(ec.value(), std::generic_category()));
+}
+
+}  // namespace
+
+std::unique_ptr<listener> start_listener(asio::io_context& io, const proto::endpoint& where, std::string name,
+                                         tcp_session on_tcp, unix_session on_unix, connection_count& count,
+                                         daemon::logger& log, unsigned unix_mode)
+{
+    boost::system::error_code ec;
+    if (where.type == proto::endpoint::kind::inet) {
+        auto l = std::make_unique<basic_listener<asio::ip::tcp, tcp_session>>(io, std::move(name), std::move(on_tcp),
+                                                                               count, log);
+        asio::ip::tcp::endpoint ep(asio::ip::make_address(where.host), where.port);
+        auto& a = l->acceptor();
+        if (a.open(ep.protocol(), ec); ec) fail(where, ec);
+        if (a.set_option(asio::socket_base::reuse_address(true), ec); ec) fail(where, ec);
+        if (a.bind(ep, ec); ec) fail(where, ec);
+        if (a.listen(asio::socket_base::max_listen_connections, ec); ec) fail(where, ec);
+        asio::co_spawn(io, l->accept_loop(), asio::detached);
+        return l;
+    }
+    // Only a leftover socket may be removed: a typo in the path must never
+    // delete somebody's file.
+    struct stat st {};
+    if (::lstat(where.path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            fail(where, std::make_error_code(std::errc::file_exists));  // not a socket: leave it
+        ::unlink(where.path.c_str());
+    }
+    auto l = std::make_unique<basic_listener<asio::local::stream_protocol, unix_session>>(io, std::move(name),
+                                                                                          std::move(on_unix), count, log);
+    asio::local::stream_protocol::endpoint ep(where.path);
+    auto& a = l->acceptor();
+    if (a.open(ep.protocol(), ec); ec) fail(where, ec);
+    if (a.bind(ep, ec); ec) fail(where, ec);
+    if (::chmod(where.path.c_str(), unix_mode) != 0)
+        fail(where, std::error_code(errno, std::generic_category()));
+    if (a.listen(asio::socket_base::max_listen_connections, ec); ec) fail(where, ec);
+    asio::co_spawn(io, l->accept_loop(), asio::detached);
+    return l;
+}
+
+}  // namespace mxw::net

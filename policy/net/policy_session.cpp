@@ -1,0 +1,109 @@
+#include "net/policy_session.hpp"
+
+#include "engine/report.hpp"
+#include "proto/policy_attrs.hpp"
+#include "proto/sanitize.hpp"
+
+#include <array>
+#include <memory>
+
+namespace mxw::net {
+namespace {
+
+// Closes an idle connection. The timer is armed once and re-armed lazily
+// from the last activity, so a busy connection costs no timer work per
+// request. Shared ownership: the handler may outlive the session's frame.
+template <class Socket>
+struct idle_watch : std::enable_shared_from_this<idle_watch<Socket>> {
+    idle_watch(Socket& s, std::chrono::milliseconds max_idle) : sock(&s), timer(s.get_executor()), limit(max_idle) {}
+
+    void arm()
+    {
+        timer.expires_at(last + limit);
+        timer.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (ec || !self->sock)
+                return;
+            if (asio::steady_timer::clock_type::now() >= self->last + self->limit) {
+                boost::system::error_code ignored;
+                self->sock->close(ignored);
+            } else {
+                self->arm();
+            }
+        });
+    }
+
+    Socket* sock;  // null once the session has ended
+    asio::steady_timer timer;
+    std::chrono::milliseconds limit;
+    asio::steady_timer::clock_type::time_point last = asio::steady_timer::clock_type::now();
+};
+
+std::string failure_reply(engine::action a)
+{
+    switch (a) {
+    case engine::action::defer:
+    case engine::action::reject: return "451 4.3.0 policy check failed, try again later";
+    default: return "DUNNO";
+    }
+}
+
+}  // namespace
+
+template <class Socket>
+asio::awaitable<void> run_policy_session(Socket sock, policy_service& svc)
+{
+    auto watch = std::make_shared<idle_watch<Socket>>(sock, svc.idle_timeout);
+    watch->arm();
+    struct end_guard {
+        std::shared_ptr<idle_watch<Socket>>& w;
+        ~end_guard()
+        {
+            w->sock = nullptr;
+            w->timer.cancel();
+        }
+    } guard{watch};
+
+    proto::policy_decoder decoder;
+    engine::session_state state;
+    std::array<char, 8192> buf;
+    for (;;) {
+        boost::system::error_code ec;
+        std::size_t n = co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec)
+            co_return;  // EOF, reset, or closed for idleness: all routine
+        watch->last = asio::steady_timer::clock_type::now();
+        std::string_view in(buf.data(), n);
+        while (!in.empty()) {
+            proto::step s = decoder.feed(in);
+            in.remove_prefix(decoder.consumed());
+            if (s == proto::step::need_more)
+                break;
+            if (s == proto::step::error) {
+                ++svc.protocol_errors;
+                svc.log.warning("event=protocol-error proto=policy error=" +
+                                proto::log_value(decoder.error().message()) + " action=disconnect");
+                co_return;
+            }
+            ++svc.requests;
+            std::uint64_t id = svc.next_id++;
+            std::string reply;
+            try {
+                engine::decision d = co_await svc.engine.decide(decoder.request(), state);
+                svc.log.info(engine::format_log(d, decoder.request(), id));
+                reply = proto::encode_policy_reply(d.reply);
+            } catch (const std::exception& e) {
+                // A bug in one request must not cost the mail its answer.
+                reply = proto::encode_policy_reply(failure_reply(svc.failure_action));
+                svc.log.error("event=request-failed id=" + std::to_string(id) + " error=" + proto::log_value(e.what()));
+            }
+            co_await asio::async_write(sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec)
+                co_return;
+        }
+    }
+}
+
+template asio::awaitable<void> run_policy_session(asio::ip::tcp::socket, policy_service&);
+template asio::awaitable<void> run_policy_session(asio::local::stream_protocol::socket, policy_service&);
+
+}  // namespace mxw::net

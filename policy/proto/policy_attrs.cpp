@@ -1,0 +1,148 @@
+#include "proto/policy_attrs.hpp"
+
+#include "proto/errors.hpp"
+#include "proto/limits.hpp"
+
+#include <array>
+#include <utility>
+
+namespace mxw::proto {
+namespace {
+
+using field_ptr = std::string policy_request::*;
+
+struct known_attr {
+    std::string_view name;
+    field_ptr field;
+};
+
+constexpr std::array<known_attr, 10> known_attrs{{
+    {attr::protocol_state, &policy_request::protocol_state},
+    {attr::protocol_name, &policy_request::protocol_name},
+    {attr::helo_name, &policy_request::helo_name},
+    {attr::queue_id, &policy_request::queue_id},
+    {attr::sender, &policy_request::sender},
+    {attr::recipient, &policy_request::recipient},
+    {attr::client_address, &policy_request::client_address},
+    {attr::client_name, &policy_request::client_name},
+    {attr::reverse_client_name, &policy_request::reverse_client_name},
+    {attr::instance, &policy_request::instance},
+}};
+
+void put_clean(std::string& out, std::string_view v)
+{
+    for (char c : v)
+        out.push_back(c == '\n' || c == '\0' ? '?' : c);
+}
+
+}  // namespace
+
+void policy_request::clear() noexcept
+{
+    for (const auto& k : known_attrs)
+        (this->*k.field).clear();
+}
+
+step policy_decoder::fail(std::error_code ec) noexcept
+{
+    ec_ = ec;
+    return step::error;
+}
+
+step policy_decoder::feed(std::string_view in) noexcept
+{
+    consumed_ = 0;
+    if (ec_)
+        return step::error;
+    if (frame_done_) {
+        req_.clear();
+        request_bytes_ = 0;
+        attributes_ = 0;
+        saw_request_attr_ = false;
+        frame_done_ = false;
+    }
+    while (consumed_ < in.size()) {
+        std::string_view rest = in.substr(consumed_);
+        std::size_t nl = rest.find('\n');
+        std::string_view chunk = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl);
+        // Check sizes before copying, so an endless line never makes us grow
+        // past the limit.
+        if (line_.size() + chunk.size() > max_policy_line_bytes)
+            return fail(proto_errc::line_too_long);
+        if (request_bytes_ + chunk.size() + 1 > max_policy_request_bytes)
+            return fail(proto_errc::request_too_long);
+        if (chunk.find('\0') != std::string_view::npos)
+            return fail(proto_errc::nul_byte);
+        line_.append(chunk);
+        request_bytes_ += chunk.size();
+        consumed_ += chunk.size();
+        if (nl == std::string_view::npos)
+            return step::need_more;
+        ++consumed_;
+        ++request_bytes_;
+        if (step s = finish_line(); s != step::need_more)
+            return s;
+    }
+    return step::need_more;
+}
+
+step policy_decoder::finish_line() noexcept
+{
+    if (line_.empty()) {
+        if (!saw_request_attr_)
+            return fail(proto_errc::not_policy_request);
+        frame_done_ = true;
+        return step::frame;
+    }
+    if (++attributes_ > max_policy_attributes)
+        return fail(proto_errc::too_many_attributes);
+    std::string_view line = line_;
+    std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos)
+        return fail(proto_errc::missing_equals);
+    if (eq == 0)
+        return fail(proto_errc::empty_name);
+    std::string_view name = line.substr(0, eq);
+    std::string_view value = line.substr(eq + 1);
+    if (name == attr::request) {
+        if (value != attr::access_policy)
+            return fail(proto_errc::not_policy_request);
+        saw_request_attr_ = true;
+    } else {
+        for (const auto& k : known_attrs) {
+            if (k.name == name) {
+                (req_.*k.field).assign(value);
+                break;
+            }
+        }
+    }
+    line_.clear();
+    return step::need_more;
+}
+
+std::string encode_policy_request(const policy_request& req)
+{
+    std::string out;
+    out.reserve(512);
+    out.append(attr::request).append("=").append(attr::access_policy).append("\n");
+    for (const auto& k : known_attrs) {
+        out.append(k.name).push_back('=');
+        put_clean(out, req.*k.field);
+        out.push_back('\n');
+    }
+    out.push_back('\n');
+    return out;
+}
+
+std::string encode_policy_reply(std::string_view action)
+{
+    std::string out;
+    out.reserve(action.size() + 9);
+    out.append("action=");
+    for (char c : action)
+        out.push_back(c == '\n' || c == '\r' || c == '\0' ? ' ' : c);
+    out.append("\n\n");
+    return out;
+}
+
+}  // namespace mxw::proto
