@@ -67,6 +67,8 @@ asio::awaitable<answer> lookup_queue::lookup(const std::string& asked, rrtype ty
     }
     q->waiters.push_back(&w);
     pump();
+    if (w.done)  // answered inside pump(): the timer never started waiting
+        co_return result;
 
     // The timer doubles as the wake-up signal: complete() cancels it. A
     // waiter that wakes without its answer has reached its deadline.

@@ -93,8 +93,9 @@ asio::awaitable<finding> policy_engine::sender_finding(const std::string& domain
 asio::awaitable<finding> policy_engine::client_finding(const client_info& c, dns::clock::time_point deadline,
                                                        bool use_cache, bool& cache_hit)
 {
-    cache_hit = false;
-    if (settled_by_postfix(c))
+    // Postfix's own verdict needs no DNS: as good as a cache hit.
+    cache_hit = settled_by_postfix(c);
+    if (cache_hit)
         co_return co_await check_client_ptr(resolver_, c, deadline);
     std::string key = c.address + '/' + c.reverse_client_name;
     if (use_cache) {

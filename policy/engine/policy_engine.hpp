@@ -46,7 +46,7 @@ struct decision {
     action act = action::ignore;
     int decisive = -1;         ///< index into findings of the finding that decided, or -1
     bool deadline_exceeded = false;
-    bool from_cache = false;   ///< every finding came from the cache
+    bool from_cache = false;   ///< answered without any DNS lookup
     std::string reply;         ///< the text after "action="
 };
 

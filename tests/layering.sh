@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Fails when a layer includes what it must not: proto/ is standard-library
+# only; engine/ never sees libunbound, sockets or the daemon.
+set -euo pipefail
+src=$1
+bad=0
+if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|unbound\.h)' "$src/proto"; then
+  echo "proto/ must depend on the standard library only"; bad=1
+fi
+if grep -rnE '#include +[<"](unbound\.h|dns/unbound|dns/lookup_queue|daemon/|net/(listener|policy_session|control_session))' "$src/engine"; then
+  echo "engine/ must not include libunbound, the daemon or sessions"; bad=1
+fi
+[ $bad = 0 ] && echo "layering ok"
+exit $bad
