@@ -22,7 +22,7 @@ constexpr std::array<option_spec, 30> options{{
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
     {"dns.forwarders", "", "DNS servers to ask, IP[@port] separated by spaces or commas; empty = dns.resolv-conf"},
-    {"dns.recursion", "no", "yes = resolve from the root servers when dns.forwarders is empty"},
+    {"dns.recursion", "no", "resolve from the root servers (yes) when dns.forwarders is empty"},
     {"dns.resolv-conf", "/etc/resolv.conf", "nameservers to use when dns.forwarders is empty (ports are ignored)"},
     {"dns.transport", "udp-then-tcp", "udp-then-tcp | tcp-only | udp-only (udp-only asks for 4096-byte EDNS answers)"},
     {"dns.timeout", "4s", "deadline of one DNS lookup"},
@@ -79,6 +79,16 @@ public:
             return std::chrono::milliseconds(1);
         }
         return *d;
+    }
+    /// For values kept in whole seconds: "500ms" would silently become 0.
+    std::chrono::seconds seconds(std::string_view key) const
+    {
+        auto d = parse_duration(str(key));
+        if (!d || *d < std::chrono::seconds(1)) {
+            fail(key, d ? "must be at least 1s" : "is not a positive duration (e.g. 4s, 5m, 1h)");
+            return std::chrono::seconds(1);
+        }
+        return std::chrono::duration_cast<std::chrono::seconds>(*d);
     }
     std::size_t count(std::string_view key) const
     {
@@ -211,8 +221,8 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     cfg.policy_max_connections = c.count("policy.max-connections");
     cfg.policy_idle_timeout = c.duration("policy.idle-timeout");
     p.cache_max_entries = c.count("policy.cache-size");
-    p.cache_max_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.duration("policy.cache-max-ttl"));
-    p.tempfail_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.duration("policy.tempfail-ttl"));
+    p.cache_max_ttl = c.seconds("policy.cache-max-ttl");
+    p.tempfail_ttl = c.seconds("policy.tempfail-ttl");
     p.tag_header = c.str("policy.tag-header");
     if (!valid_token(p.tag_header, "-"))
         c.fail("policy.tag-header", "is not a header name (letters, digits, '-')");

@@ -31,7 +31,8 @@ std::optional<std::string> parse_dns_name(std::span<const std::uint8_t> wire)
         if (len > wire.size() - pos)
             return std::nullopt;
         wire_len += len;
-        if (wire_len > max_dns_name_bytes)
+        // +1: the root label that still has to follow counts too.
+        if (wire_len + 1 > max_dns_name_bytes)
             return std::nullopt;
         if (!out.empty())
             out.push_back('.');
@@ -79,6 +80,8 @@ std::optional<std::string> reverse_name(const std::string& address)
     static constexpr char hex[] = "0123456789abcdef";
     unsigned char b[16];
     std::string out;
+    if (address.find('\0') != std::string::npos)  // inet_pton would stop there
+        return std::nullopt;
     if (inet_pton(AF_INET, address.c_str(), b) == 1) {
         for (int i = 3; i >= 0; --i)
             out.append(std::to_string(b[i])).push_back('.');
@@ -100,6 +103,8 @@ std::optional<std::string> canonical_address(const std::string& address)
 {
     unsigned char b[16];
     char buf[INET6_ADDRSTRLEN];
+    if (address.find('\0') != std::string::npos)  // inet_pton would stop there
+        return std::nullopt;
     for (int family : {AF_INET, AF_INET6})
         if (inet_pton(family, address.c_str(), b) == 1 && inet_ntop(family, b, buf, sizeof buf))
             return std::string(buf);

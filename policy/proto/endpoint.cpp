@@ -24,7 +24,7 @@ std::optional<endpoint> parse_endpoint(std::string_view s)
     if (s.starts_with("unix:")) {
         e.type = endpoint::kind::unix_socket;
         e.path = std::string(s.substr(5));
-        if (e.path.empty())
+        if (e.path.empty() || e.path.find('\0') != std::string::npos)
             return std::nullopt;
         return e;
     }

@@ -1,6 +1,7 @@
 // proto/json.hpp: a minimal JSON writer for --json output. Writing only:
-// mxwarden never parses JSON. Strings are escaped per RFC 8259 §7; bytes that
-// are not valid UTF-8 are escaped as \u00XX so the output always parses.
+// mxwarden never parses JSON. Strings are escaped per RFC 8259 §7, and every
+// byte outside printable ASCII as \u00XX (so UTF-8 text comes out as its
+// bytes): peer text need not be valid UTF-8, and the output always parses.
 #pragma once
 #include <cstdint>
 #include <string>

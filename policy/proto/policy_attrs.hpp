@@ -67,11 +67,11 @@ public:
     [[nodiscard]] std::error_code error() const noexcept { return ec_; }
 
 private:
-    step finish_line() noexcept;
+    step finish_line(std::string_view line) noexcept;
     step fail(std::error_code ec) noexcept;
 
     policy_request req_;
-    std::string line_;          // the current, unfinished line
+    std::string line_;          // a line split across feeds, so far
     std::size_t request_bytes_ = 0;
     std::size_t attributes_ = 0;
     bool saw_request_attr_ = false;
@@ -80,7 +80,8 @@ private:
     std::error_code ec_;
 };
 
-/// Encodes a request as Postfix would send it (used by the milter and tests).
+/// Encodes a request as Postfix would send it, minus empty attributes (used
+/// by the milter and tests).
 /// Fields holding LF or NUL are the caller's bug; they are replaced by '?'.
 std::string encode_policy_request(const policy_request& req);
 

@@ -1,0 +1,443 @@
+// Tests for daemon/config: the option table, build_config's defaults and
+// error messages, the command line, the INI file with overrides on top, and
+// the guard that keeps packaging/mxwarden.conf in step with the table (the
+// sample is what operators copy, so a missing or stale key there is a bug).
+#include "daemon/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace daemon_ = mxw::daemon;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string cwd = "/srv/mxw";
+
+// A private directory under /tmp, removed with everything in it.
+class temp_dir {
+public:
+    temp_dir()
+    {
+        std::string tmpl = (fs::temp_directory_path() / "mxw-config-test-XXXXXX").string();
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        path_ = tmpl;
+    }
+    ~temp_dir() { fs::remove_all(path_); }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    std::string write(const std::string& name, const std::string& text) const
+    {
+        fs::path p = path_ / name;
+        std::ofstream(p) << text;
+        return p.string();
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+daemon_::config build_ok(const daemon_::value_map& values)
+{
+    std::vector<std::string> errors;
+    auto cfg = daemon_::build_config(values, cwd, errors);
+    INFO((errors.empty() ? "" : errors.front()));
+    REQUIRE(cfg.has_value());
+    REQUIRE(errors.empty());
+    return *cfg;
+}
+
+// argv for parse_command_line, owning its strings.
+daemon_::command_line parse_args(std::vector<std::string> args, std::span<const std::string_view> allowed = {})
+{
+    args.insert(args.begin(), "mxwardend");
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    return daemon_::parse_command_line(static_cast<int>(args.size()), argv.data(), allowed);
+}
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// The longest prefix of lower-case letters and '-' (a section or key name).
+std::string_view kebab_prefix(std::string_view s)
+{
+    std::size_t n = 0;
+    while (n < s.size() && ((s[n] >= 'a' && s[n] <= 'z') || s[n] == '-'))
+        ++n;
+    return s.substr(0, n);
+}
+
+// "section.lower-kebab", the key form of aesthetics.md G6. (No <regex>: with
+// g++ 12 it trips -Wmaybe-uninitialized in sanitizer builds.)
+bool is_key_form(std::string_view key)
+{
+    std::size_t dot = key.find('.');
+    if (dot == std::string_view::npos)
+        return false;
+    std::string_view section = key.substr(0, dot);
+    std::string_view name = key.substr(dot + 1);
+    return !section.empty() && kebab_prefix(section) == section && section.find('-') == std::string_view::npos &&
+           !name.empty() && name.front() != '-' && kebab_prefix(name) == name;
+}
+
+// "section.key" -> default as the sample config shows it: "#key = default"
+// (or an active "key = value") under a "[section]" header.
+std::map<std::string, std::string> sample_keys(std::istream& in)
+{
+    std::map<std::string, std::string> shown;
+    std::string section;
+    std::string text;
+    while (std::getline(in, text)) {
+        std::string_view line = trim(text);
+        if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
+            section = line.substr(1, line.size() - 2);
+            continue;
+        }
+        if (line.starts_with('#'))
+            line = trim(line.substr(1));
+        std::string_view name = kebab_prefix(line);
+        std::string_view rest = trim(line.substr(name.size()));
+        if (name.empty() || !rest.starts_with('=') || section.empty())
+            continue;
+        // The first mention is the default; a later one may be an example.
+        shown.emplace(section + "." + std::string(name), std::string(trim(rest.substr(1))));
+    }
+    return shown;
+}
+
+daemon_::value_map table_defaults()
+{
+    daemon_::value_map m;
+    for (const auto& o : daemon_::option_table())
+        m.emplace(std::string(o.key), std::string(o.default_value));
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("the option table is well-formed", "[config]")
+{
+    std::set<std::string> seen;
+    for (const auto& o : daemon_::option_table()) {
+        std::string key(o.key);
+        INFO(key);
+        CHECK(is_key_form(key));
+        CHECK(seen.insert(key).second);
+        CHECK_FALSE(o.help.empty());
+    }
+}
+
+TEST_CASE("build_config with no values gives the documented defaults", "[config]")
+{
+    auto cfg = build_ok({});
+    CHECK(cfg.state_dir == "/srv/mxw/var");
+    CHECK_FALSE(cfg.log_syslog);
+    CHECK(cfg.listen_policy == *mxw::proto::parse_endpoint("inet:127.0.0.1:10040"));
+    CHECK(cfg.listen_control == *mxw::proto::parse_endpoint("unix:/srv/mxw/var/control.sock"));
+
+    // The table's defaults must agree with the struct defaults that code
+    // built without a config file (tests, the milter) relies on.
+    const mxw::dns::unbound_options dns;
+    CHECK(cfg.dns.forwarders == dns.forwarders);
+    CHECK(cfg.dns.recursion == dns.recursion);
+    CHECK(cfg.dns.resolv_conf == dns.resolv_conf);
+    CHECK(cfg.dns.mode == mxw::dns::transport::udp_then_tcp);
+    CHECK(cfg.dns.dnssec == dns.dnssec);
+    CHECK(cfg.dns.trust_anchor_file == dns.trust_anchor_file);
+    CHECK(cfg.dns.transparent_zones == dns.transparent_zones);
+    CHECK(cfg.dns.timeout == 4s);
+    CHECK(cfg.dns.timeout == dns.timeout);
+    CHECK(cfg.dns.max_inflight == dns.max_inflight);
+
+    const mxw::engine::policy_config policy;
+    CHECK(cfg.policy.sender_check == policy.sender_check);
+    CHECK(cfg.policy.client_check == policy.client_check);
+    CHECK(cfg.policy.actions == mxw::engine::default_actions());
+    CHECK(cfg.policy.deadline == policy.deadline);
+    CHECK(cfg.policy.deadline_action == mxw::engine::action::ignore);
+    CHECK(cfg.policy.quarantine_transport == policy.quarantine_transport);
+    CHECK(cfg.policy.tag_header == policy.tag_header);
+    CHECK(cfg.policy.cache_max_entries == policy.cache_max_entries);
+    CHECK(cfg.policy.cache_max_ttl == policy.cache_max_ttl);
+    CHECK(cfg.policy.tempfail_ttl == policy.tempfail_ttl);
+
+    const daemon_::config plain;
+    CHECK(cfg.policy_max_connections == plain.policy_max_connections);
+    CHECK(cfg.policy_idle_timeout == plain.policy_idle_timeout);
+}
+
+TEST_CASE("build_config reads valid non-default values", "[config]")
+{
+    auto cfg = build_ok({
+        {"daemon.state-dir", "./state/../lib"},
+        {"log.target", "syslog"},
+        {"listen.policy", "unix:run/policy.sock"},
+        {"listen.control", "inet:[::1]:10041"},
+        {"dns.forwarders", "192.0.2.53, 192.0.2.54@5353\t2001:db8::53"},
+        {"dns.recursion", "true"},
+        {"dns.transport", "tcp-only"},
+        {"dns.timeout", "1500ms"},
+        {"dns.dnssec", "validate"},
+        {"dns.transparent-zones", "10.in-addr.arpa 168.192.in-addr.arpa."},
+        {"policy.deadline-action", "defer"},
+        {"sender.null-mx", "quarantine"},
+        {"client.check", "0"},
+    });
+    CHECK(cfg.state_dir == "/srv/mxw/lib");
+    CHECK(cfg.log_syslog);
+    CHECK(cfg.listen_policy.path == "/srv/mxw/run/policy.sock");  // relative to cwd
+    CHECK(cfg.listen_control == *mxw::proto::parse_endpoint("inet:[::1]:10041"));
+    CHECK(cfg.dns.forwarders == std::vector<std::string>{"192.0.2.53", "192.0.2.54@5353", "2001:db8::53"});
+    CHECK(cfg.dns.recursion);
+    CHECK(cfg.dns.mode == mxw::dns::transport::tcp_only);
+    CHECK(cfg.dns.timeout == 1500ms);
+    CHECK(cfg.dns.dnssec);
+    CHECK(cfg.dns.transparent_zones == std::vector<std::string>{"10.in-addr.arpa.", "168.192.in-addr.arpa."});
+    CHECK(cfg.policy.deadline_action == mxw::engine::action::defer);
+    CHECK(cfg.policy.actions[static_cast<std::size_t>(mxw::engine::outcome::null_mx)] ==
+          mxw::engine::action::quarantine);
+    CHECK_FALSE(cfg.policy.client_check);
+}
+
+TEST_CASE("each invalid value gives one error that starts with its key", "[config]")
+{
+    struct tcase {
+        std::string key;
+        std::string value;
+    };
+    auto c = GENERATE(values<tcase>({
+        {"daemon.state-dir", ""},
+        {"log.target", "file"},
+        {"listen.policy", "inet:localhost:10040"},
+        {"listen.policy", "127.0.0.1:10040"},
+        {"listen.control", "unix:"},
+        {"dns.forwarders", "192.0.2.53 dns.example.org"},
+        {"dns.recursion", "maybe"},
+        {"dns.transport", "tcp"},
+        {"dns.timeout", "4 seconds"},
+        {"dns.timeout", "0s"},
+        {"dns.dnssec", "on"},
+        {"dns.transparent-zones", "10.in-addr.arpa/8"},
+        {"dns.max-inflight", "0"},
+        {"dns.max-inflight", "100000001"},
+        {"policy.deadline", "soon"},
+        {"policy.deadline-action", "drop"},
+        {"policy.max-connections", "-1"},
+        {"policy.idle-timeout", "1y"},
+        {"policy.cache-size", "lots"},
+        {"policy.cache-max-ttl", ""},
+        {"policy.tempfail-ttl", "5x"},
+        {"policy.tag-header", "X Mxwarden"},
+        {"policy.tag-header", "X-Mxwarden:"},
+        {"policy.tag-header", ""},
+        {"sender.check", "Y"},
+        {"sender.null-mx", "REJECT"},
+        {"sender.no-domain", "bounce"},
+        {"sender.tempfail", ""},
+        {"client.check", "2"},
+        {"client.no-ptr", "drop"},
+        {"client.not-confirmed", "accept"},
+        {"client.tempfail", "retry"},
+        {"routing.quarantine-transport", "mxq:"},
+    }));
+    INFO(c.key << " = '" << c.value << "'");
+    std::vector<std::string> errors;
+    CHECK_FALSE(daemon_::build_config({{c.key, c.value}}, cwd, errors).has_value());
+    REQUIRE(errors.size() == 1);
+    INFO(errors.front());
+    CHECK(errors.front().starts_with(c.key + ": "));
+}
+
+TEST_CASE("parse_command_line splits config file, overrides, flags and verbs", "[config][cli]")
+{
+    const std::string_view allowed[] = {"--check-config", "--json"};
+
+    CHECK(parse_args({"-c", "/etc/x.conf"}).config_file == "/etc/x.conf");
+    CHECK(parse_args({"--config", "/etc/x.conf"}).config_file == "/etc/x.conf");
+    CHECK(parse_args({"--config=/etc/y.conf"}).config_file == "/etc/y.conf");
+
+    auto cl = parse_args({"--dns.transport=tcp-only", "--dns.timeout", "3s", "--json", "status", "example.org",
+                          "-h", "--version", "--check-config"},
+                         allowed);
+    CHECK(cl.errors.empty());
+    CHECK(cl.overrides == daemon_::value_map{{"dns.timeout", "3s"}, {"dns.transport", "tcp-only"}});
+    CHECK(cl.flags == std::vector<std::string>{"--json", "--help", "--version", "--check-config"});
+    CHECK(cl.has("--json"));
+    CHECK_FALSE(cl.has("--quiet"));
+    CHECK(cl.positional == std::vector<std::string>{"status", "example.org"});
+
+    // The last of a repeated override wins, as in the file.
+    CHECK(parse_args({"--dns.timeout=1s", "--dns.timeout=2s"}).overrides.at("dns.timeout") == "2s");
+    // An empty value is passed on; build_config judges it.
+    CHECK(parse_args({"--listen.control="}).overrides.at("listen.control").empty());
+}
+
+TEST_CASE("parse_command_line reports unknown options and missing values", "[config][cli]")
+{
+    struct tcase {
+        std::vector<std::string> args;
+        std::string mentions;
+    };
+    auto c = GENERATE(values<tcase>({
+        {{"--foo.bar=1"}, "--foo.bar"},
+        {{"--dns.nonsense", "x"}, "--dns.nonsense"},
+        {{"--json"}, "--json"},  // a flag the caller did not allow
+        {{"-c"}, "-c"},
+        {{"--config"}, "--config"},
+        {{"--dns.timeout"}, "--dns.timeout"},
+    }));
+    auto cl = parse_args(c.args);
+    REQUIRE(cl.errors.size() == 1);
+    INFO(cl.errors.front());
+    CHECK(cl.errors.front().starts_with(c.mentions));
+}
+
+TEST_CASE("load_values reads an INI file and lays overrides on top", "[config][file]")
+{
+    temp_dir dir;
+    std::string file = dir.write("mxwarden.conf", "# comment\n\n[dns]\ntransport = tcp-only\ntimeout=2s\n"
+                                                  "[policy]\n  tag-header =  X-Test  \n");
+    auto got = daemon_::load_values(file, {});
+    CHECK(got.errors.empty());
+    CHECK(got.file == file);
+    auto want = table_defaults();
+    want["dns.transport"] = "tcp-only";
+    want["dns.timeout"] = "2s";
+    want["policy.tag-header"] = "X-Test";
+    CHECK(got.values == want);
+
+    auto over = daemon_::load_values(file, {{"dns.timeout", "3s"}, {"log.target", "syslog"}});
+    CHECK(over.errors.empty());
+    want["dns.timeout"] = "3s";
+    want["log.target"] = "syslog";
+    CHECK(over.values == want);
+}
+
+TEST_CASE("load_values names what is wrong", "[config][file]")
+{
+    temp_dir dir;
+    SECTION("unknown key in the file")
+    {
+        auto got = daemon_::load_values(dir.write("a.conf", "[dns]\ntransport = tcp-only\nfoo = 1\n"), {});
+        REQUIRE(got.errors.size() == 1);
+        CHECK_THAT(got.errors.front(), Catch::Contains("dns.foo"));
+    }
+    SECTION("line without '='")
+    {
+        std::string file = dir.write("b.conf", "[dns]\ntransport tcp-only\n");
+        auto got = daemon_::load_values(file, {});
+        REQUIRE(got.errors.size() == 1);
+        CHECK(got.errors.front().starts_with(file + ": "));
+    }
+    SECTION("unknown override key")
+    {
+        auto got = daemon_::load_values(dir.write("c.conf", ""), {{"dns.foo", "1"}});
+        REQUIRE(got.errors.size() == 1);
+        CHECK(got.errors.front().starts_with("--dns.foo: "));
+    }
+    SECTION("missing file")
+    {
+        std::string file = (dir.path() / "missing.conf").string();
+        auto got = daemon_::load_values(file, {});
+        REQUIRE(got.errors.size() == 1);
+        CHECK(got.errors.front().starts_with(file + ": "));
+    }
+}
+
+TEST_CASE("format_config output reads back to the same values", "[config][file]")
+{
+    auto values = table_defaults();
+    SECTION("defaults") {}
+    SECTION("changed values, lists and empty ones")
+    {
+        values["daemon.state-dir"] = "/var/lib/mxwarden";
+        values["listen.policy"] = "unix:/run/mxwarden/policy.sock";
+        values["listen.control"] = "";
+        values["dns.forwarders"] = "192.0.2.53 192.0.2.54@5353";
+        values["dns.transport"] = "udp-only";
+        values["policy.tag-header"] = "X-Test";
+    }
+    std::string text = daemon_::format_config(values);
+    temp_dir dir;
+    auto got = daemon_::load_values(dir.write("round.conf", text), {});
+    INFO(text);
+    CHECK(got.errors.empty());
+    CHECK(got.values == values);
+    CHECK(build_ok(got.values).dns.forwarders.size() == (values["dns.forwarders"].empty() ? 0u : 2u));
+}
+
+TEST_CASE("the sample-config reader finds commented keys under their section", "[config][sample]")
+{
+    std::istringstream in("# mxwarden.conf: prose, with a colon: and an = sign\n"
+                          "[dns]\n"
+                          "# where to ask\n"
+                          "#forwarders =\n"
+                          "#  transport = udp-then-tcp  \n"
+                          "#transport = tcp-only\n"
+                          "timeout = 4s\n"
+                          "\n"
+                          "[policy]\n"
+                          "#tag-header = X-Mxwarden\n");
+    auto shown = sample_keys(in);
+    CHECK(shown == std::map<std::string, std::string>{{"dns.forwarders", ""},
+                                                      {"dns.timeout", "4s"},
+                                                      {"dns.transport", "udp-then-tcp"},
+                                                      {"policy.tag-header", "X-Mxwarden"}});
+}
+
+TEST_CASE("packaging/mxwarden.conf documents every key with its default", "[config][sample]")
+{
+    const fs::path sample = fs::path(MXW_SOURCE_DIR) / "packaging" / "mxwarden.conf";
+    std::ifstream in(sample);
+    INFO(sample.string());
+    REQUIRE(in.good());
+
+    auto shown = sample_keys(in);
+
+    std::set<std::string> in_sample, in_table;
+    for (const auto& [k, v] : shown)
+        in_sample.insert(k);
+    for (const auto& o : daemon_::option_table())
+        in_table.insert(std::string(o.key));
+    CHECK(in_sample == in_table);
+
+    for (const auto& o : daemon_::option_table()) {
+        auto it = shown.find(std::string(o.key));
+        if (it == shown.end())
+            continue;  // reported by the set comparison above
+        INFO(o.key);
+        CHECK(it->second == o.default_value);
+    }
+}
+
+TEST_CASE("TTLs kept in whole seconds refuse sub-second values", "[config]")
+{
+    for (const char* key : {"policy.cache-max-ttl", "policy.tempfail-ttl"}) {
+        std::vector<std::string> errors;
+        daemon_::value_map v{{key, "500ms"}};
+        CHECK_FALSE(daemon_::build_config(v, "/tmp", errors).has_value());
+        REQUIRE(errors.size() == 1);
+        CHECK(errors[0].starts_with(std::string(key) + ": '500ms' must be at least 1s"));
+    }
+}
