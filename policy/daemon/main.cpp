@@ -121,7 +121,7 @@ int main(int argc, char** argv)
     engine::policy_engine eng(cfg->policy, *resolver, [] { return dns::clock::now(); });
     net::policy_service policy{eng, log, cfg->policy_idle_timeout, cfg->policy.deadline_action};
     net::connection_count policy_conns{cfg->policy_max_connections};
-    net::connection_count control_conns{16};
+    net::connection_count control_conns{64};
     net::control_service control{eng, log, [&](bool json) {
                                      return status_text(json, eng, *resolver, policy, policy_conns);
                                  }};

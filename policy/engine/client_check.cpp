@@ -22,6 +22,16 @@ void add_evidence(finding& f, const dns::answer& a)
 
 bool settled_by_postfix(const client_info& c) noexcept { return known(c.client_name); }
 
+finding verified_by_postfix(const client_info& c)
+{
+    finding f;
+    f.check = check_kind::client;
+    f.result = outcome::ok;
+    f.subject = c.address;
+    f.evidence = "postfix client_name=" + proto::sanitize(c.client_name);
+    return f;
+}
+
 asio::awaitable<finding> check_client_ptr(dns::resolver& r, const client_info& c, dns::clock::time_point deadline)
 {
     finding f;
@@ -32,11 +42,8 @@ asio::awaitable<finding> check_client_ptr(dns::resolver& r, const client_info& c
         f.result = outcome::skipped;
         co_return f;
     }
-    if (settled_by_postfix(c)) {
-        f.result = outcome::ok;
-        f.evidence = "postfix client_name=" + proto::sanitize(c.client_name);
-        co_return f;
-    }
+    if (settled_by_postfix(c))
+        co_return verified_by_postfix(c);
 
     std::vector<std::string> names;
     std::chrono::seconds ttl{86400};

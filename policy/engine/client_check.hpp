@@ -21,6 +21,9 @@ struct client_info {
 /// True when Postfix's attributes alone decide the check (no DNS needed).
 bool settled_by_postfix(const client_info& c) noexcept;
 
+/// The finding when settled_by_postfix(c) holds.
+finding verified_by_postfix(const client_info& c);
+
 /// `c` must outlive the returned awaitable (co_await it at once). Reference
 /// parameters, not copies: g++ 12 destroys by-value coroutine arguments built
 /// from temporaries twice.

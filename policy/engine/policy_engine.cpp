@@ -97,7 +97,7 @@ asio::awaitable<finding> policy_engine::client_finding(const client_info& c, dns
     cache_hit = settled_by_postfix(c);
     if (cache_hit)
         co_return co_await check_client_ptr(resolver_, c, deadline);
-    std::string key = c.address + '/' + c.reverse_client_name;
+    const std::string key = client_key(c);
     if (use_cache) {
         if (const cached* hit = client_cache_.find(key, now_())) {
             cache_hit = true;
@@ -108,6 +108,41 @@ asio::awaitable<finding> policy_engine::client_finding(const client_info& c, dns
     if (now_() < deadline && f.result != outcome::skipped)
         remember(client_cache_, key, f);
     co_return f;
+}
+
+bool policy_engine::decide_cached(const proto::policy_request& req, session_state& st, decision& d)
+{
+    if (req.instance != st.instance || req.instance.empty()) {
+        st.instance = req.instance;
+        st.tagged = false;
+    }
+    stage s = classify(req.protocol_state);
+    if (s == stage::none) {
+        d.reply = "DUNNO";
+        return true;
+    }
+    auto now = now_();
+    if (cfg_.client_check) {
+        const client_info client{req.client_address, req.client_name, req.reverse_client_name};
+        if (settled_by_postfix(client)) {
+            d.findings.push_back(verified_by_postfix(client));
+        } else if (const cached* hit = client_cache_.find(client_key(client), now)) {
+            d.findings.push_back(finding{check_kind::client, hit->result, client.address, hit->evidence, {}});
+        } else {
+            return false;
+        }
+    }
+    if (cfg_.sender_check && s != stage::connect) {
+        if (auto domain = sender_domain(req.sender)) {
+            const cached* hit = sender_cache_.find(*domain, now);
+            if (!hit)
+                return false;
+            d.findings.push_back(finding{check_kind::sender, hit->result, std::move(*domain), hit->evidence, {}});
+        }
+    }
+    d.from_cache = !d.findings.empty();
+    conclude(d, req.protocol_state, &st);
+    return true;
 }
 
 asio::awaitable<decision> policy_engine::decide(const proto::policy_request& req, session_state& st)

@@ -8,7 +8,9 @@ namespace {
 
 void put(std::string& out, std::string_view key, std::string_view value)
 {
-    out.append(" ").append(key).append("=").append(proto::log_value(value));
+    out.push_back(' ');
+    out.append(key).push_back('=');
+    proto::log_value_into(out, value);
 }
 
 }  // namespace
@@ -52,7 +54,9 @@ std::string format_json(const decision& d)
 
 std::string format_log(const decision& d, const proto::policy_request& req, std::uint64_t id)
 {
-    std::string out = "decision id=" + std::to_string(id);
+    std::string out;
+    out.reserve(512);
+    out.append("decision id=").append(std::to_string(id));
     put(out, "queue_id", req.queue_id);
     put(out, "state", req.protocol_state);
     put(out, "client", req.client_address);
@@ -71,7 +75,7 @@ std::string format_log(const decision& d, const proto::policy_request& req, std:
     }
     for (const auto& other : d.findings)
         if (&other != f)
-            put(out, std::string(to_string(other.check)) + "_result", to_string(other.result));
+            put(out, other.check == check_kind::sender ? "sender_result" : "client_result", to_string(other.result));
     if (d.from_cache)
         out.append(" cached=yes");
     if (d.deadline_exceeded)

@@ -88,7 +88,9 @@ asio::awaitable<void> run_policy_session(Socket sock, policy_service& svc)
             std::uint64_t id = svc.next_id++;
             std::string reply;
             try {
-                engine::decision d = co_await svc.engine.decide(decoder.request(), state);
+                engine::decision d;
+                if (!svc.engine.decide_cached(decoder.request(), state, d))
+                    d = co_await svc.engine.decide(decoder.request(), state);
                 svc.log.info(engine::format_log(d, decoder.request(), id));
                 reply = proto::encode_policy_reply(d.reply);
             } catch (const std::exception& e) {

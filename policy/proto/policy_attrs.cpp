@@ -73,22 +73,33 @@ step policy_decoder::feed(std::string_view in) noexcept
             return fail(proto_errc::request_too_long);
         if (chunk.find('\0') != std::string_view::npos)
             return fail(proto_errc::nul_byte);
-        line_.append(chunk);
         request_bytes_ += chunk.size();
         consumed_ += chunk.size();
-        if (nl == std::string_view::npos)
+        if (nl == std::string_view::npos) {
+            line_.append(chunk);
             return step::need_more;
+        }
         ++consumed_;
         ++request_bytes_;
-        if (step s = finish_line(); s != step::need_more)
+        // A line that arrived whole is parsed where it lies; only a line
+        // split across reads is assembled in line_ first.
+        step s;
+        if (line_.empty()) {
+            s = finish_line(chunk);
+        } else {
+            line_.append(chunk);
+            s = finish_line(line_);
+            line_.clear();
+        }
+        if (s != step::need_more)
             return s;
     }
     return step::need_more;
 }
 
-step policy_decoder::finish_line() noexcept
+step policy_decoder::finish_line(std::string_view line) noexcept
 {
-    if (line_.empty()) {
+    if (line.empty()) {
         if (!saw_request_attr_)
             return fail(proto_errc::not_policy_request);
         frame_done_ = true;
@@ -96,7 +107,6 @@ step policy_decoder::finish_line() noexcept
     }
     if (++attributes_ > max_policy_attributes)
         return fail(proto_errc::too_many_attributes);
-    std::string_view line = line_;
     std::size_t eq = line.find('=');
     if (eq == std::string_view::npos)
         return fail(proto_errc::missing_equals);
@@ -116,7 +126,6 @@ step policy_decoder::finish_line() noexcept
             }
         }
     }
-    line_.clear();
     return step::need_more;
 }
 
@@ -125,7 +134,11 @@ std::string encode_policy_request(const policy_request& req)
     std::string out;
     out.reserve(512);
     out.append(attr::request).append("=").append(attr::access_policy).append("\n");
+    // Empty attributes are left out: the decoder treats absent and empty
+    // alike, and the encoding then never outgrows the request it came from.
     for (const auto& k : known_attrs) {
+        if ((req.*k.field).empty())
+            continue;
         out.append(k.name).push_back('=');
         put_clean(out, req.*k.field);
         out.push_back('\n');
