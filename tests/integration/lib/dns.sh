@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# DNS fixtures for the integration tests: nsd serving tests/integration/zones, and fixtures/faultdns.py in front
+# of it. Source this file, then:
+#
+#   trap mxw_dns_cleanup EXIT
+#   read -r dns_port fault_port < <(mxw_free_port 2)
+#   mxw_start_nsd "$dir" "$dns_port" [127.0.0.10@53]       sets MXW_NSD_PID, MXW_NSD_LOG
+#   mxw_start_faultdns "$dir" "$fault_port" "$dns_port" [--udp tc|edns|silent|answer] [--tcp refuse|close|silent|answer]
+#                                                           sets MXW_FAULTDNS_PID, MXW_FAULTDNS_LOG
+#
+# Call the start functions directly, never inside $(...): they record the PIDs they start in MXW_DNS_PIDS, which a
+# subshell would lose, and mxw_dns_cleanup then could not stop them. Everything listens on 127.0.0.0/8 only.
+
+MXW_DNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MXW_ZONES_DIR=$(cd "$MXW_DNS_LIB_DIR/../zones" && pwd)
+MXW_FAULTDNS=$(cd "$MXW_DNS_LIB_DIR/../fixtures" && pwd)/faultdns.py
+# Debian's python has python3-dnslib; a python3 earlier on PATH (pyenv) may not.
+MXW_PYTHON=${MXW_PYTHON:-/usr/bin/python3}
+MXW_DNS_PIDS=()
+
+# mxw_free_port [COUNT]: print COUNT (default 1) distinct ports, space separated, that are free for both TCP and UDP
+# on 127.0.0.1. All sockets stay bound until every port is found, so the ports differ from each other.
+mxw_free_port() {
+    "$MXW_PYTHON" - "${1:-1}" <<'EOF'
+import socket, sys
+held, ports = [], []
+while len(ports) < int(sys.argv[1]):
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    held.append(tcp)
+    port = tcp.getsockname()[1]
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        udp.bind(("127.0.0.1", port))
+    except OSError:
+        continue  # the TCP socket stays held, so this port is not offered again
+    held.append(udp)
+    ports.append(port)
+print(*ports)
+EOF
+}
+
+# _mxw_wait_until SECONDS PID LOG COMMAND...: poll COMMAND every 0.1 s until it succeeds. Fails, printing LOG, when
+# PID dies or time runs out.
+_mxw_wait_until() {
+    local seconds=$1 pid=$2 log=$3
+    shift 3
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "mxw-dns: process $pid exited before it was ready; its log ($log):" >&2
+            cat "$log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "mxw-dns: process $pid not ready after ${seconds}s; its log ($log):" >&2
+            cat "$log" >&2 || true
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# dig prints its errors to stdout too, so compare with the expected record rather than testing for output.
+_mxw_nsd_answers() {
+    [[ $(dig @127.0.0.1 -p "$1" +time=1 +tries=1 +short good.mxw.test MX 2>/dev/null) == "10 mx1.mxw.test." ]]
+}
+
+# mxw_start_nsd DIR PORT [EXTRA_ADDR]: run nsd on 127.0.0.1@PORT (UDP and TCP), and also on EXTRA_ADDR (IP@PORT,
+# e.g. 127.0.0.10@53) if given. DIR holds the config, log and state files. Returns once nsd answers.
+mxw_start_nsd() {
+    local dir=$1 port=$2 extra=${3:-}
+    local listen="ip-address: 127.0.0.1@$port"
+    if [[ -n $extra ]]; then
+        [[ $extra == 127.* ]] || { echo "mxw-dns: nsd may only listen on 127.0.0.0/8, not $extra" >&2; return 1; }
+        listen+="\n  ip-address: $extra"
+    fi
+    mkdir -p "$dir"
+    sed -e "s|@LISTEN@|$listen|" -e "s|@STATE_DIR@|$dir|g" -e "s|@ZONES_DIR@|$MXW_ZONES_DIR|g" \
+        "$MXW_ZONES_DIR/nsd.conf.in" >"$dir/nsd.conf"
+    MXW_NSD_LOG=$dir/nsd.log
+    nsd-checkconf "$dir/nsd.conf" >>"$MXW_NSD_LOG" 2>&1 || {
+        echo "mxw-dns: bad nsd config $dir/nsd.conf:" >&2
+        cat "$MXW_NSD_LOG" >&2
+        return 1
+    }
+    # -d keeps nsd in the foreground, so $! is the main nsd process; SIGTERM to it stops its children too.
+    nsd -d -c "$dir/nsd.conf" >>"$MXW_NSD_LOG" 2>&1 &
+    MXW_NSD_PID=$!
+    MXW_DNS_PIDS+=("$MXW_NSD_PID")
+    _mxw_wait_until 10 "$MXW_NSD_PID" "$MXW_NSD_LOG" _mxw_nsd_answers "$port"
+}
+
+# mxw_start_faultdns DIR PORT UPSTREAM_PORT [faultdns.py options...]: run the fault-injecting proxy on
+# 127.0.0.1:PORT in front of nsd on 127.0.0.1@UPSTREAM_PORT. Options: --udp MODE, --tcp MODE, --addr IP.
+# Its per-query log is DIR/faultdns-PORT.log. Returns once it listens.
+mxw_start_faultdns() {
+    local dir=$1 port=$2 upstream=$3
+    shift 3
+    mkdir -p "$dir"
+    local ready=$dir/faultdns-$port.ready
+    rm -f "$ready"
+    MXW_FAULTDNS_LOG=$dir/faultdns-$port.log
+    "$MXW_PYTHON" "$MXW_FAULTDNS" --port "$port" --upstream-port "$upstream" --ready-file "$ready" "$@" \
+        >>"$MXW_FAULTDNS_LOG" 2>&1 &
+    MXW_FAULTDNS_PID=$!
+    MXW_DNS_PIDS+=("$MXW_FAULTDNS_PID")
+    _mxw_wait_until 10 "$MXW_FAULTDNS_PID" "$MXW_FAULTDNS_LOG" test -e "$ready"
+}
+
+# mxw_dns_cleanup: stop every process the start functions started (SIGTERM, then SIGKILL after 5 s) and reap them.
+# Safe to call more than once and from an EXIT trap.
+mxw_dns_cleanup() {
+    local pid waited
+    for pid in "${MXW_DNS_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${MXW_DNS_PIDS[@]}"; do
+        waited=0
+        while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "mxw-dns: process $pid ignored SIGTERM, killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    MXW_DNS_PIDS=()
+}
