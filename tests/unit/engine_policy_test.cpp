@@ -260,3 +260,21 @@ TEST_CASE_METHOD(fixture, "the decision log line names queue id, check, DNS evid
           std::string::npos);
     CHECK(line.find(" client_result=ok action=reject reply=\"550 5.7.27 ") != std::string::npos);
 }
+
+TEST_CASE_METHOD(fixture, "the cached fast path agrees with the full path and never resolves")
+{
+    engine::policy_engine e(cfg, r, clock.fn());
+    engine::session_state st;
+    engine::decision fast;
+    CHECK_FALSE(e.decide_cached(req("a@nullmx.example"), st, fast));  // nothing cached yet
+    auto full = decide(e, req("a@nullmx.example"), st);
+    auto queries = r.queries.size();
+    engine::decision again;
+    REQUIRE(e.decide_cached(req("b@nullmx.example"), st, again));
+    CHECK(again.reply == full.reply);
+    CHECK(again.from_cache);
+    CHECK(r.queries.size() == queries);
+    engine::decision vrfy;
+    CHECK(e.decide_cached(req("a@gone.example", "VRFY"), st, vrfy));
+    CHECK(vrfy.reply == "DUNNO");
+}
