@@ -1,42 +1,14 @@
 #include "net/policy_session.hpp"
 
 #include "engine/report.hpp"
+#include "net/idle_watch.hpp"
 #include "proto/policy_attrs.hpp"
 #include "proto/sanitize.hpp"
 
 #include <array>
-#include <memory>
 
 namespace mxw::net {
 namespace {
-
-// Closes an idle connection. The timer is armed once and re-armed lazily
-// from the last activity, so a busy connection costs no timer work per
-// request. Shared ownership: the handler may outlive the session's frame.
-template <class Socket>
-struct idle_watch : std::enable_shared_from_this<idle_watch<Socket>> {
-    idle_watch(Socket& s, std::chrono::milliseconds max_idle) : sock(&s), timer(s.get_executor()), limit(max_idle) {}
-
-    void arm()
-    {
-        timer.expires_at(last + limit);
-        timer.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
-            if (ec || !self->sock)
-                return;
-            if (asio::steady_timer::clock_type::now() >= self->last + self->limit) {
-                boost::system::error_code ignored;
-                self->sock->close(ignored);
-            } else {
-                self->arm();
-            }
-        });
-    }
-
-    Socket* sock;  // null once the session has ended
-    asio::steady_timer timer;
-    std::chrono::milliseconds limit;
-    asio::steady_timer::clock_type::time_point last = asio::steady_timer::clock_type::now();
-};
 
 std::string failure_reply(engine::action a)
 {
@@ -52,16 +24,8 @@ std::string failure_reply(engine::action a)
 template <class Socket>
 asio::awaitable<void> run_policy_session(Socket sock, policy_service& svc)
 {
-    auto watch = std::make_shared<idle_watch<Socket>>(sock, svc.idle_timeout);
-    watch->arm();
-    struct end_guard {
-        std::shared_ptr<idle_watch<Socket>>& w;
-        ~end_guard()
-        {
-            w->sock = nullptr;
-            w->timer.cancel();
-        }
-    } guard{watch};
+    auto watch = idle_watch<Socket>::start(sock, svc.idle_timeout);
+    idle_guard<Socket> guard{watch};
 
     proto::policy_decoder decoder;
     engine::session_state state;
@@ -71,7 +35,7 @@ asio::awaitable<void> run_policy_session(Socket sock, policy_service& svc)
         std::size_t n = co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
         if (ec)
             co_return;  // EOF, reset, or closed for idleness: all routine
-        watch->last = asio::steady_timer::clock_type::now();
+        watch->touch();
         std::string_view in(buf.data(), n);
         while (!in.empty()) {
             proto::step s = decoder.feed(in);

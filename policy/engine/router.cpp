@@ -1,0 +1,347 @@
+#include "engine/router.hpp"
+
+#include "proto/json.hpp"
+#include "proto/sanitize.hpp"
+
+#include <algorithm>
+
+namespace mxw::engine {
+namespace {
+
+// "[192.0.2.7]:25"; Postfix reads "[2001:db8::1]:25" as an IPv6 literal too
+// (smtp_addr.c), so both families share one form.
+std::string bracket(const std::string& address, std::uint16_t port)
+{
+    return "[" + address + "]:" + std::to_string(port);
+}
+
+std::string age(std::chrono::steady_clock::duration d)
+{
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
+}
+
+}  // namespace
+
+router::router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now,
+               asio::any_io_executor ex, std::uint64_t seed, log_fn log)
+    : cfg_(std::move(cfg)), resolver_(r), prober_(p), health_(h), now_(std::move(now)), ex_(std::move(ex)),
+      rng_(seed), log_(std::move(log))
+{
+}
+
+std::string router::destination_of(std::string_view key) const
+{
+    std::size_t at = key.rfind('@');
+    std::string_view domain = at == std::string_view::npos ? key : key.substr(at + 1);
+    while (!domain.empty() && domain.back() == '.')
+        domain.remove_suffix(1);
+    // "*" is Postfix's wildcard probe; ".parent" and "." are Sendmail's
+    // fallbacks after the host key itself: the host key is the one to route.
+    if (domain.empty() || domain == "*" || domain.front() == '.' || domain.front() == '[')
+        return {};
+    std::string d = proto::to_lower(domain);
+    for (const auto& ex : cfg_.exclude) {
+        if (ex.front() == '.' ? (d.size() > ex.size() && d.ends_with(ex)) : d == ex)
+            return {};
+    }
+    return d;
+}
+
+bool router::denied(const std::string& address) const
+{
+    return std::any_of(cfg_.deny.begin(), cfg_.deny.end(), [&](const proto::cidr& c) { return c.contains(address); });
+}
+
+asio::awaitable<map_answer> router::lookup(const std::string& map, const std::string& key)
+{
+    if (map != "transport" || cfg_.routing_mode == routing_config::mode::off)
+        co_return map_answer{};
+    const std::string domain = destination_of(key);
+    if (domain.empty())
+        co_return map_answer{};
+    auto it = dests_.find(domain);
+    if (it == dests_.end()) {
+        if (dests_.size() >= cfg_.max_destinations) {
+            // Bounded by peers' recipient domains: forget expired ones first.
+            auto now = now_();
+            std::erase_if(dests_, [now](const auto& kv) {
+                return !kv.second.resolving && kv.second.waiters.empty() && kv.second.expires <= now;
+            });
+            if (dests_.size() >= cfg_.max_destinations)
+                co_return map_answer{};  // Postfix's own routing; nothing is lost
+        }
+        it = dests_.emplace(domain, destination{}).first;
+    }
+    if (!it->second.resolving && (!it->second.resolved || now_() >= it->second.expires))
+        start_resolve(domain);
+    if (!dests_[domain].resolved && !co_await wait_resolved(domain, cfg_.answer_budget))
+        co_return map_answer{};
+    auto again = dests_.find(domain);
+    if (again == dests_.end())
+        co_return map_answer{};
+    co_return answer_for(domain, again->second);
+}
+
+asio::awaitable<bool> router::wait_resolved(const std::string& domain, std::chrono::milliseconds budget)
+{
+    auto it = dests_.find(domain);
+    if (it == dests_.end())
+        co_return false;
+    // The timer doubles as the wake-up signal: resolve_task cancels it.
+    asio::steady_timer timer(ex_);
+    timer.expires_after(budget);
+    it->second.waiters.push_back(&timer);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto again = dests_.find(domain);
+    if (again == dests_.end())
+        co_return false;
+    auto& ws = again->second.waiters;
+    ws.erase(std::remove(ws.begin(), ws.end(), &timer), ws.end());
+    co_return again->second.resolved;
+}
+
+void router::start_resolve(const std::string& domain)
+{
+    dests_[domain].resolving = true;
+    asio::co_spawn(ex_, resolve_task(domain), [this, domain](std::exception_ptr e) {
+        if (!e)
+            return;
+        if (auto it = dests_.find(domain); it != dests_.end())
+            it->second.resolving = false;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log_("event=route-error domain=" + proto::log_value(domain) + " error=" + proto::log_value(ex.what()));
+        }
+    });
+}
+
+asio::awaitable<void> router::resolve_task(std::string domain)
+{
+    route_dns r = co_await resolve_route(resolver_, domain, cfg_.limits, rng_, now_() + cfg_.resolve_deadline);
+    auto it = dests_.find(domain);
+    if (it == dests_.end())
+        co_return;
+    destination& d = it->second;
+    auto now = now_();
+    d.resolving = false;
+    bool failed = r.k == route_dns::kind::tempfail || r.k == route_dns::kind::no_address;
+    if (failed) {
+        // Seed 002: every DNS failure that blocks routing is logged at once,
+        // with the lookups that failed.
+        log_("event=route-dns-failure domain=" + proto::log_value(domain) + " result=" +
+             std::string(to_string(r.k)) + " dns=" + proto::log_value(r.evidence, 1000) +
+             (d.resolved ? " using=last-known-good" : ""));
+        if (d.dns_failing_since == time_point{})
+            d.dns_failing_since = now;
+        d.dns_failing = true;
+        d.expires = now + cfg_.tempfail_retry;
+        // Keep routing on the last good answer (seed 000); without one the
+        // failure itself is the answer.
+        if (!d.resolved)
+            d.dns = std::move(r);
+        d.resolved = true;
+    } else {
+        auto ttl = std::clamp(std::chrono::seconds(r.ttl), cfg_.min_route_ttl, cfg_.max_route_ttl);
+        d.dns = std::move(r);
+        d.resolved = true;
+        d.dns_failing = false;
+        d.dns_failing_since = {};
+        d.expires = now + ttl;
+    }
+    for (auto* w : d.waiters)
+        w->cancel();
+    start_probes(domain, d);
+}
+
+void router::start_probes(const std::string& domain, destination& d)
+{
+    auto now = now_();
+    for (const auto& host : d.dns.hosts) {
+        for (const auto& addr : host.addresses) {
+            if (probes_running_ >= cfg_.max_probes || d.probes >= cfg_.max_probes_per_destination)
+                return;
+            if (denied(addr) || !health_.start_probe(addr, now))
+                continue;
+            ++probes_running_;
+            ++d.probes;
+            asio::co_spawn(ex_, probe_task(domain, addr), [this, domain, addr](std::exception_ptr e) {
+                if (!e)
+                    return;
+                health_.abandon(addr);
+                --probes_running_;
+                if (auto it = dests_.find(domain); it != dests_.end() && it->second.probes > 0)
+                    --it->second.probes;
+            });
+        }
+    }
+}
+
+asio::awaitable<void> router::probe_task(std::string domain, std::string address)
+{
+    probe_result r = co_await prober_.probe(address, cfg_.port);
+    health_.record(address, r, now_());
+    --probes_running_;
+    log_("event=probe domain=" + proto::log_value(domain) + " address=" + address + " result=" +
+         std::string(to_string(r.outcome)) + " ms=" + std::to_string(r.elapsed.count()) +
+         " detail=" + proto::log_value(r.detail));
+    auto it = dests_.find(domain);
+    if (it == dests_.end())
+        co_return;
+    if (it->second.probes > 0)
+        --it->second.probes;
+    // The next address of this destination may be waiting for a slot.
+    start_probes(domain, it->second);
+}
+
+map_answer router::answer_for(const std::string& domain, destination& d)
+{
+    auto now = now_();
+    auto overdue = [&](time_point since) { return since != time_point{} && now - since >= cfg_.quarantine_after; };
+    auto quarantine = [&](std::string_view reason) {
+        return map_answer{map_answer::status::ok, cfg_.quarantine_transport + ":" + std::string(reason)};
+    };
+    switch (d.dns.k) {
+    case route_dns::kind::null_mx:
+        if (cfg_.on_null_mx == routing_config::unroutable::quarantine)
+            return quarantine("null-mx");
+        if (cfg_.on_null_mx == routing_config::unroutable::postfix)
+            return {};
+        // With a bracketed next hop Postfix never sees the MX records, so
+        // RFC 7505 has to be enforced here.
+        return {map_answer::status::ok, "error:5.1.10 recipient domain " + domain +
+                                            " does not accept mail (null MX, RFC 7505)"};
+    case route_dns::kind::nxdomain:
+        if (cfg_.on_nxdomain == routing_config::unroutable::quarantine)
+            return quarantine("nxdomain");
+        if (cfg_.on_nxdomain == routing_config::unroutable::postfix)
+            return {};
+        return {map_answer::status::ok, "error:5.1.2 recipient domain " + domain + " does not exist"};
+    case route_dns::kind::tempfail:
+    case route_dns::kind::no_address:
+        return overdue(d.dns_failing_since)
+                   ? quarantine(d.dns.k == route_dns::kind::tempfail ? "dns-failure" : "no-mx-address")
+                   : map_answer{};
+    case route_dns::kind::mx:
+    case route_dns::kind::implicit: break;
+    }
+
+    // Healthy first, then not yet probed, each in preference order; known
+    // dead hosts only when nothing else is left.
+    std::vector<std::string> healthy, unknown, dead;
+    std::vector<std::string> healthy_hosts, unknown_hosts, dead_hosts;
+    for (const auto& host : d.dns.hosts) {
+        health_state best = health_state::dead;
+        bool any = false;
+        for (const auto& addr : host.addresses) {
+            if (denied(addr))
+                continue;
+            any = true;
+            health_state s = health_.state(addr);
+            (s == health_state::healthy ? healthy : s == health_state::unknown ? unknown : dead).push_back(addr);
+            if (s == health_state::healthy || (s == health_state::unknown && best == health_state::dead))
+                best = s;
+        }
+        if (any)
+            (best == health_state::healthy ? healthy_hosts : best == health_state::unknown ? unknown_hosts
+                                                                                           : dead_hosts)
+                .push_back(host.name);
+    }
+    start_probes(domain, d);
+    bool all_dead = healthy.empty() && unknown.empty();
+    if (all_dead && dead.empty())
+        return {};  // every address denied (e.g. points at ourselves): Postfix decides
+    // While some address answers, mail flows, also on last-known-good
+    // addresses during a DNS outage (seed 000): only "all dead" counts.
+    if (!all_dead)
+        d.dead_since = {};
+    else if (d.dead_since == time_point{})
+        d.dead_since = now;
+    if (overdue(d.dead_since))
+        return quarantine("all-mx-dead");
+
+    std::vector<std::string> hops;
+    if (cfg_.nexthop_form == routing_config::form::hostname) {
+        for (auto* list : {&healthy_hosts, &unknown_hosts})
+            for (const auto& h : *list)
+                hops.push_back("[" + h + "]:" + std::to_string(cfg_.port));
+        if (hops.empty())
+            for (const auto& h : dead_hosts)
+                hops.push_back("[" + h + "]:" + std::to_string(cfg_.port));
+    } else {
+        for (auto* list : {&healthy, &unknown})
+            for (const auto& a : *list)
+                hops.push_back(bracket(a, cfg_.port));
+        if (hops.empty())
+            for (const auto& a : dead)
+                hops.push_back(bracket(a, cfg_.port));
+    }
+    if (hops.size() > cfg_.max_addresses)
+        hops.resize(cfg_.max_addresses);
+    std::string out = cfg_.transport + ":";
+    for (std::size_t i = 0; i < hops.size(); ++i)
+        out.append(i ? ", " : "").append(hops[i]);
+    return {map_answer::status::ok, out};
+}
+
+asio::awaitable<std::string> router::explain(const std::string& domain_in, bool json)
+{
+    const std::string domain = destination_of(domain_in);
+    if (domain.empty())
+        co_return json ? "{\"error\":\"out of scope\"}\n" : "out of scope (excluded, wildcard or address literal)\n";
+    const std::string key = "postmaster@" + domain;
+    const std::string map = "transport";
+    // A first lookup starts the work; then wait as long as resolving may take.
+    map_answer a = co_await lookup(map, key);
+    if (!dests_[domain].resolved || dests_[domain].resolving)
+        co_await wait_resolved(domain, cfg_.resolve_deadline);
+    a = co_await lookup(map, key);
+    const destination& d = dests_[domain];
+    auto now = now_();
+    std::string reply = a.st == map_answer::status::ok ? "OK " + a.data : "NOTFOUND";
+    if (json) {
+        proto::json_writer w;
+        w.begin_object().key("domain").value(domain).key("dns").value(to_string(d.dns.k));
+        w.key("dns_failing").value(d.dns_failing).key("evidence").value(d.dns.evidence);
+        w.key("hosts").begin_array();
+        for (const auto& h : d.dns.hosts) {
+            w.begin_object().key("name").value(h.name).key("preference").value(std::int64_t{h.preference});
+            w.key("addresses").begin_array();
+            for (const auto& addr : h.addresses) {
+                const auto* e = health_.find(addr);
+                w.begin_object().key("address").value(addr).key("denied").value(denied(addr));
+                w.key("health").value(to_string(e ? e->state : health_state::unknown));
+                if (e && e->probed_at != time_point{}) {
+                    w.key("probe").value(to_string(e->last.outcome)).key("probe_detail").value(e->last.detail);
+                    w.key("probe_age_seconds")
+                        .value(std::int64_t{std::chrono::duration_cast<std::chrono::seconds>(now - e->probed_at).count()});
+                }
+                w.end_object();
+            }
+            w.end_array().end_object();
+        }
+        w.end_array().key("answer").value(reply).end_object();
+        co_return w.str() + "\n";
+    }
+    std::string out = "domain:   " + domain + "\n";
+    out += "dns:      " + std::string(to_string(d.dns.k)) + (d.dns_failing ? " (failing now; last-known-good)" : "") + "\n";
+    out += "evidence: " + proto::sanitize(d.dns.evidence, 4000) + "\n";
+    for (const auto& h : d.dns.hosts) {
+        out += "mx " + std::to_string(h.preference) + " " + h.name + "\n";
+        for (const auto& addr : h.addresses) {
+            const auto* e = health_.find(addr);
+            out += "  " + addr + "  " + std::string(to_string(e ? e->state : health_state::unknown));
+            if (denied(addr))
+                out += " (denied: routing.deny-addresses)";
+            if (e && e->probed_at != time_point{})
+                out += "  probe=" + std::string(to_string(e->last.outcome)) + " " + age(now - e->probed_at) +
+                       " ago " + proto::sanitize(e->last.detail, 120);
+            out += "\n";
+        }
+    }
+    out += "postfix:  " + proto::sanitize(reply, 2000) + "\n";
+    co_return out;
+}
+
+}  // namespace mxw::engine

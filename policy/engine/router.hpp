@@ -1,0 +1,118 @@
+// engine/router.hpp: answers the socketmap `transport` lookups (seed 004).
+// It never blocks the MTA: an answer comes from what is already known; a
+// destination seen for the first time starts DNS resolution and banner
+// probing in the background, and the lookup waits at most a small budget
+// before answering with the best it has (unprobed candidates in preference
+// order, else NOTFOUND: Postfix's own routing). Never TEMP for "not decided
+// yet" (Postfix would answer 451 4.3.0 to every recipient).
+#pragma once
+#include "dns/resolver.hpp"
+#include "engine/health.hpp"
+#include "engine/mx_select.hpp"
+#include "proto/cidr.hpp"
+
+#include <chrono>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mxw::engine {
+
+struct routing_config {
+    enum class mode { mx, off } routing_mode = mode::mx;
+    enum class form { ip, hostname } nexthop_form = form::ip;
+    enum class unroutable { bounce, quarantine, postfix };
+    std::string transport = "mxw";
+    std::string quarantine_transport = "mxq";
+    std::size_t max_addresses = 5;  ///< Postfix's smtp_mx_address_limit
+    mx_limits limits;
+    std::vector<proto::cidr> deny;                 ///< never emitted or probed
+    std::vector<std::string> exclude;              ///< "example.com" or ".example.com" (subdomains)
+    std::chrono::seconds quarantine_after{7200};   ///< failing this long: mxq:<reason>
+    std::chrono::milliseconds answer_budget{100};  ///< longest a lookup waits for DNS
+    std::chrono::milliseconds resolve_deadline{10000};
+    std::chrono::seconds min_route_ttl{60};
+    std::chrono::seconds max_route_ttl{3600};
+    std::chrono::seconds tempfail_retry{30};
+    unroutable on_null_mx = unroutable::bounce;
+    unroutable on_nxdomain = unroutable::bounce;
+    std::size_t max_destinations = 100000;
+    std::size_t max_probes = 32;                   ///< concurrent probes, all destinations
+    std::size_t max_probes_per_destination = 2;
+    std::uint16_t port = 25;
+};
+
+struct map_answer {
+    enum class status { ok, notfound, temp } st = status::notfound;
+    std::string data;
+};
+
+/// Opens a connection and waits for the greeting (net/banner_probe).
+class prober {
+public:
+    virtual ~prober() = default;
+    /// `address` must outlive the awaitable (co_await it at once).
+    virtual asio::awaitable<probe_result> probe(const std::string& address, std::uint16_t port) = 0;
+};
+
+class router {
+public:
+    using time_point = dns::clock::time_point;
+    using clock_fn = std::function<time_point()>;
+    using log_fn = std::function<void(const std::string&)>;
+
+    router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now, asio::any_io_executor ex,
+           std::uint64_t seed, log_fn log);
+
+    /// A socketmap lookup: `map` as configured in Postfix, `key` as sent.
+    /// Both must outlive the awaitable.
+    asio::awaitable<map_answer> lookup(const std::string& map, const std::string& key);
+
+    /// For `mxwarden route DOMAIN`: resolves (waiting up to the resolve
+    /// deadline, not the answer budget) and explains the decision.
+    asio::awaitable<std::string> explain(const std::string& domain, bool json);
+
+    /// The destination domain of a transport key, or "" when the key is out
+    /// of scope (`*`, Sendmail's `.parent` and `.` keys, address literals,
+    /// routing.exclude). Pure; public for tests.
+    [[nodiscard]] std::string destination_of(std::string_view key) const;
+
+    [[nodiscard]] std::size_t destinations() const noexcept { return dests_.size(); }
+    [[nodiscard]] std::size_t probes_running() const noexcept { return probes_running_; }
+
+private:
+    struct destination {
+        route_dns dns;
+        bool resolved = false;   ///< dns holds a usable answer (possibly last-known-good)
+        bool resolving = false;
+        bool dns_failing = false;  ///< the latest resolution failed; dns is last-known-good
+        time_point expires{};
+        time_point dns_failing_since{};  ///< zero while DNS answers
+        time_point dead_since{};         ///< zero unless every address is dead
+        std::size_t probes = 0;
+        std::vector<asio::steady_timer*> waiters;
+    };
+
+    void start_resolve(const std::string& domain);
+    asio::awaitable<void> resolve_task(std::string domain);
+    asio::awaitable<void> probe_task(std::string domain, std::string address);
+    map_answer answer_for(const std::string& domain, destination& d);
+    void start_probes(const std::string& domain, destination& d);
+    asio::awaitable<bool> wait_resolved(const std::string& domain, std::chrono::milliseconds budget);
+    [[nodiscard]] bool denied(const std::string& address) const;
+
+    routing_config cfg_;
+    dns::resolver& resolver_;
+    prober& prober_;
+    health_table& health_;
+    clock_fn now_;
+    asio::any_io_executor ex_;
+    std::mt19937_64 rng_;
+    log_fn log_;
+    std::unordered_map<std::string, destination> dests_;
+    std::size_t probes_running_ = 0;
+};
+
+}  // namespace mxw::engine

@@ -1,0 +1,252 @@
+// Routing: RFC 5321 MX order, the health table's backoff, and the router's
+// answers (healthy first, dead last, null MX, NXDOMAIN, last-known-good,
+// quarantine after a long failure) over a scripted resolver and prober.
+#include "engine/router.hpp"
+#include "support/scripted_resolver.hpp"
+
+#include <map>
+#include <set>
+
+using namespace mxw;
+using namespace std::chrono_literals;
+using dns::rrtype;
+using dns::status;
+using engine::probe_outcome;
+
+namespace {
+
+struct scripted_prober final : engine::prober {
+    std::map<std::string, probe_outcome> outcomes;  // unscripted addresses greet fine
+    std::vector<std::string> probed;
+    asio::awaitable<engine::probe_result> probe(const std::string& address, std::uint16_t) override
+    {
+        probed.push_back(address);
+        auto it = outcomes.find(address);
+        co_return engine::probe_result{it == outcomes.end() ? probe_outcome::ok : it->second, "", 1ms};
+    }
+};
+
+struct fixture {
+    test::manual_clock clock;
+    test::scripted_resolver r;
+    scripted_prober p;
+    engine::health_table health{engine::health_config{}};
+    engine::routing_config cfg;
+    asio::io_context io;
+
+    fixture()
+    {
+        // Loopback addresses stand in for remote MX hosts in tests.
+        cfg.deny = {*proto::parse_cidr("0.0.0.0/8")};
+        host("mx1.two.example", "192.0.2.1");
+        host("mx2.two.example", "192.0.2.2");
+        r.mx("two.example", {{20, "mx2.two.example"}, {10, "mx1.two.example"}});
+    }
+    void host(const std::string& name, const std::string& addr)
+    {
+        r.values(name, rrtype::a, {addr});
+        r.answer(name, rrtype::aaaa, status::nodata);
+    }
+    engine::router make()
+    {
+        return engine::router(cfg, r, p, health, clock.fn(), io.get_executor(), 42, [](const std::string&) {});
+    }
+    engine::map_answer lookup(engine::router& rt, const std::string& key, const std::string& map = "transport")
+    {
+        std::optional<engine::map_answer> out;
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                const std::string m = map, k = key;
+                out = co_await rt.lookup(m, k);
+            },
+            asio::detached);
+        io.restart();
+        io.run();
+        REQUIRE(out);
+        return *out;
+    }
+    std::string ok(engine::router& rt, const std::string& key)
+    {
+        auto a = lookup(rt, key);
+        CHECK(a.st == engine::map_answer::status::ok);
+        return a.data;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("order_mx sorts by preference and shuffles only equal preferences")
+{
+    std::vector<proto::mx_rdata> mx{{20, "c"}, {10, "a1"}, {10, "a2"}, {10, "a3"}, {30, "d"}};
+    std::set<std::string> firsts;
+    for (std::uint64_t seed = 0; seed < 32; ++seed) {
+        auto m = mx;
+        std::mt19937_64 rng(seed);
+        engine::order_mx(m, rng);
+        CHECK(m[0].preference == 10);
+        CHECK(m[2].preference == 10);
+        CHECK(m[3].exchange == "c");
+        CHECK(m[4].exchange == "d");
+        firsts.insert(m[0].exchange);
+    }
+    CHECK(firsts.size() == 3);  // every equal-preference host gets its turn first
+    auto a = mx, b = mx;
+    std::mt19937_64 r1(7), r2(7);
+    engine::order_mx(a, r1);
+    engine::order_mx(b, r2);
+    CHECK(a == b);  // a fixed seed gives a fixed order
+}
+
+TEST_CASE("health table: expiry for good hosts, doubling backoff for dead ones")
+{
+    engine::health_config hc;
+    hc.healthy_ttl = 600s;
+    hc.dead_backoff = 60s;
+    hc.max_backoff = 200s;
+    engine::health_table h(hc);
+    auto t0 = dns::clock::time_point(1000h);
+    REQUIRE(h.start_probe("a", t0));
+    CHECK_FALSE(h.start_probe("a", t0));  // one probe per address at a time
+    h.record("a", {probe_outcome::banner_timeout, "", 0ms}, t0);
+    CHECK(h.state("a") == engine::health_state::dead);
+    CHECK_FALSE(h.start_probe("a", t0 + 59s));
+    REQUIRE(h.start_probe("a", t0 + 60s));
+    h.record("a", {probe_outcome::refused, "", 0ms}, t0 + 60s);
+    CHECK_FALSE(h.start_probe("a", t0 + 60s + 119s));  // backoff doubled
+    REQUIRE(h.start_probe("a", t0 + 60s + 120s));
+    h.record("a", {probe_outcome::reset, "", 0ms}, t0 + 180s);
+    CHECK(h.find("a")->next_probe == t0 + 180s + 200s);  // capped
+    REQUIRE(h.start_probe("a", t0 + 380s));
+    h.record("a", {probe_outcome::ok, "220 hi", 0ms}, t0 + 380s);
+    CHECK(h.state("a") == engine::health_state::healthy);
+    CHECK(h.find("a")->failures == 0);
+    CHECK_FALSE(h.start_probe("a", t0 + 380s + 599s));
+}
+
+TEST_CASE_METHOD(fixture, "first lookup: candidates in preference order; then healthy first, dead dropped")
+{
+    p.outcomes["192.0.2.1"] = probe_outcome::banner_timeout;  // seed 004: accepts, never greets
+    auto rt = make();
+    CHECK(ok(rt, "user@two.example") == "mxw:[192.0.2.1]:25, [192.0.2.2]:25");
+    CHECK(p.probed.size() == 2);
+    CHECK(ok(rt, "other@TWO.example") == "mxw:[192.0.2.2]:25");
+    CHECK(p.probed.size() == 2);  // health is remembered: no new probes
+}
+
+TEST_CASE_METHOD(fixture, "all hosts dead: they are still offered, and quarantined after quarantine-after")
+{
+    p.outcomes["192.0.2.1"] = probe_outcome::refused;
+    p.outcomes["192.0.2.2"] = probe_outcome::greeting_4xx;
+    cfg.quarantine_after = 3600s;
+    auto rt = make();
+    ok(rt, "u@two.example");
+    CHECK(ok(rt, "u@two.example") == "mxw:[192.0.2.1]:25, [192.0.2.2]:25");
+    clock.now += 3601s;
+    r.mx("two.example", {{20, "mx2.two.example"}, {10, "mx1.two.example"}});
+    CHECK(ok(rt, "u@two.example") == "mxq:all-mx-dead");
+}
+
+TEST_CASE_METHOD(fixture, "null MX and NXDOMAIN bounce with a clear text, or quarantine")
+{
+    r.mx("nullmx.example", {{0, ""}});
+    r.answer("gone.example", rrtype::mx, status::nxdomain);
+    SECTION("bounce")
+    {
+        auto rt = make();
+        CHECK(ok(rt, "u@nullmx.example") ==
+              "error:5.1.10 recipient domain nullmx.example does not accept mail (null MX, RFC 7505)");
+        CHECK(ok(rt, "u@gone.example") == "error:5.1.2 recipient domain gone.example does not exist");
+    }
+    SECTION("quarantine")
+    {
+        cfg.on_null_mx = cfg.on_nxdomain = engine::routing_config::unroutable::quarantine;
+        auto rt = make();
+        CHECK(ok(rt, "u@nullmx.example") == "mxq:null-mx");
+        CHECK(ok(rt, "u@gone.example") == "mxq:nxdomain");
+    }
+    SECTION("left to Postfix")
+    {
+        cfg.on_nxdomain = engine::routing_config::unroutable::postfix;
+        auto rt = make();
+        CHECK(lookup(rt, "u@gone.example").st == engine::map_answer::status::notfound);
+    }
+}
+
+TEST_CASE_METHOD(fixture, "DNS failure without a previous answer: NOTFOUND, then quarantine")
+{
+    r.answer("broken.example", rrtype::mx, status::servfail);
+    cfg.quarantine_after = 600s;
+    auto rt = make();
+    CHECK(lookup(rt, "u@broken.example").st == engine::map_answer::status::notfound);
+    clock.now += 601s;
+    CHECK(ok(rt, "u@broken.example") == "mxq:dns-failure");
+}
+
+TEST_CASE_METHOD(fixture, "DNS failure after a good answer: last-known-good keeps mail flowing (seed 000)")
+{
+    cfg.quarantine_after = 600s;
+    auto rt = make();
+    ok(rt, "u@two.example");
+    r.answer("two.example", rrtype::mx, status::servfail);
+    for (int i = 0; i < 5; ++i) {
+        clock.now += 3601s;  // past every TTL and past quarantine-after
+        CHECK(ok(rt, "u@two.example") == "mxw:[192.0.2.1]:25, [192.0.2.2]:25");
+    }
+}
+
+TEST_CASE_METHOD(fixture, "implicit MX, address cap, hostname form")
+{
+    r.answer("bare.example", rrtype::mx, status::nodata);
+    host("bare.example", "192.0.2.9");
+    SECTION("implicit MX")
+    {
+        auto rt = make();
+        CHECK(ok(rt, "u@bare.example") == "mxw:[192.0.2.9]:25");
+    }
+    SECTION("cap")
+    {
+        cfg.max_addresses = 1;
+        auto rt = make();
+        CHECK(ok(rt, "u@two.example") == "mxw:[192.0.2.1]:25");
+    }
+    SECTION("hostname next hops keep certificate names and DANE")
+    {
+        cfg.nexthop_form = engine::routing_config::form::hostname;
+        auto rt = make();
+        CHECK(ok(rt, "u@two.example") == "mxw:[mx1.two.example]:25, [mx2.two.example]:25");
+    }
+}
+
+TEST_CASE_METHOD(fixture, "denied addresses are never emitted nor probed")
+{
+    host("mx1.loop.example", "127.0.0.1");
+    r.mx("loop.example", {{10, "mx1.loop.example"}});
+    cfg.deny = {*proto::parse_cidr("127.0.0.0/8"), *proto::parse_cidr("192.0.2.1")};
+    auto rt = make();
+    CHECK(lookup(rt, "u@loop.example").st == engine::map_answer::status::notfound);
+    CHECK(ok(rt, "u@two.example") == "mxw:[192.0.2.2]:25");
+    CHECK(std::find(p.probed.begin(), p.probed.end(), "127.0.0.1") == p.probed.end());
+    CHECK(std::find(p.probed.begin(), p.probed.end(), "192.0.2.1") == p.probed.end());
+}
+
+TEST_CASE_METHOD(fixture, "keys out of scope get NOTFOUND without any lookup")
+{
+    cfg.exclude = {"local.example", ".corp.example"};
+    auto rt = make();
+    for (const char* key : {"*", ".example.com", ".", "u@[192.0.2.1]", "u@local.example", "u@a.corp.example", ""}) {
+        INFO(key);
+        CHECK(lookup(rt, key).st == engine::map_answer::status::notfound);
+    }
+    CHECK(lookup(rt, "u@two.example", "tls").st == engine::map_answer::status::notfound);
+    CHECK(r.queries.empty());
+    CHECK(rt.destination_of("u@corp.example") == "corp.example");  // only subdomains excluded
+    CHECK(rt.destination_of("two.example") == "two.example");       // Sendmail sends the host itself
+}
+
+TEST_CASE_METHOD(fixture, "routing.mode = off answers nothing")
+{
+    cfg.routing_mode = engine::routing_config::mode::off;
+    auto rt = make();
+    CHECK(lookup(rt, "u@two.example").st == engine::map_answer::status::notfound);
+}
