@@ -13,6 +13,20 @@ enum class proto_errc {
     empty_name,            ///< a policy line starts with '='
     nul_byte,              ///< NUL anywhere in a policy request
     not_policy_request,    ///< request= is missing or not smtpd_access_policy
+    netstring_bad_length,         ///< a netstring length field holds a byte other than a digit or the ':' after it
+    netstring_empty_length,       ///< a netstring starts with ':' (no length digits)
+    netstring_length_too_long,    ///< more than max_netstring_length_digits length digits
+    netstring_too_long,           ///< a netstring length above the decoder's max_payload
+    netstring_missing_comma,      ///< the byte after a netstring payload is not ','
+    socketmap_bad_map_name,       ///< socketmap map name empty or not [A-Za-z0-9_.-]
+    socketmap_empty_key,          ///< socketmap request without a space, or nothing after it
+    socketmap_nul_in_key,         ///< NUL byte in a socketmap key
+    smtp_bad_code,                ///< an SMTP reply line does not start with three digits, the first 2-5
+    smtp_bad_separator,           ///< an SMTP reply code is followed by a byte other than ' ', '-' or the line end
+    smtp_code_mismatch,           ///< an SMTP reply line repeats a code other than the first line's
+    smtp_line_too_long,           ///< an SMTP reply line is longer than max_smtp_reply_line_bytes
+    smtp_too_many_lines,          ///< an SMTP reply goes on past max_smtp_reply_lines lines
+    smtp_reply_too_long,          ///< an SMTP reply is longer than max_smtp_reply_bytes
 };
 
 const std::error_category& proto_category() noexcept;

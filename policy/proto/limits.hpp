@@ -28,4 +28,32 @@ inline constexpr std::size_t max_control_line_bytes = 1024;
 // Longest peer-supplied string copied into a log line.
 inline constexpr std::size_t max_logged_value_bytes = 200;
 
+// Netstrings (cr.yp.to/proto/netstrings.txt; Postfix util/netstring.c).
+// Digits in the length field, leading zeros included. Postfix writes no
+// leading zeros but reads them; 10 digits leave room for a few around every
+// payload limit below while keeping "000...0:" from being read forever.
+inline constexpr std::size_t max_netstring_length_digits = 10;
+
+// Socketmap (socketmap_table(5); Postfix util/dict_sockmap.c; Sendmail
+// map.c). One request payload, "NAME KEY": keys are addresses, host names or
+// next hops, which Postfix reads in lines of at most line_length_limit
+// (2048); the same 4x headroom as max_policy_line_bytes.
+inline constexpr std::size_t max_socketmap_request_bytes = 8192;
+// One reply payload, framing excluded: Postfix's DICT_SOCKMAP_DEF_MAX_REPLY,
+// compiled in. A longer reply is a lookup error for Postfix (Sendmail allows
+// 1000000, so this bound suits both).
+inline constexpr std::size_t max_socketmap_reply_bytes = 100000;
+
+// SMTP replies: the MX greeting read by the banner prober (RFC 5321 §4.2).
+// §4.5.3.1.5 allows reply lines of 512 octets with CRLF; some servers send
+// longer banners, so a line may hold up to the 1000 octets of a text line
+// (§4.5.3.1.6), CRLF included. Postfix reads the same lines in pieces of
+// line_length_limit (2048) and keeps only 2048 bytes of a multi-line reply.
+inline constexpr std::size_t max_smtp_reply_line_bytes = 1000;
+// Lines in one reply: long legal-notice banners and EHLO replies stay well
+// under this.
+inline constexpr std::size_t max_smtp_reply_lines = 64;
+// One whole reply, line ends included.
+inline constexpr std::size_t max_smtp_reply_bytes = 16384;
+
 }  // namespace mxw::proto

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "proto/step.hpp"
+
 namespace mxw::proto {
 
 /// Attribute names, shared by the daemon, the milter's encoder and the tests.
@@ -48,8 +50,6 @@ struct policy_request {
     void clear() noexcept;
     bool operator==(const policy_request&) const = default;
 };
-
-enum class step { need_more, frame, error };
 
 /// Incremental decoder for one connection. feed() may be called with any
 /// split of the byte stream, down to one byte at a time.
