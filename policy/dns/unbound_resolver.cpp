@@ -3,6 +3,8 @@
 #include <unbound.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <unordered_map>
 
 namespace mxw::dns {
@@ -72,6 +74,28 @@ answer convert(const std::string& name, rrtype type, int err, ub_result* r)
         a.detail = "some records malformed and ignored";
     }
     return a;
+}
+
+// libunbound only notes the trust anchor file name and reads it at the first
+// lookup; a missing or empty file would then fail every lookup, silently.
+// Check it up front so the daemon refuses to start instead.
+bool trust_anchor_usable(const std::string& path, std::string& error)
+{
+    std::ifstream in(path);
+    if (!in) {
+        error = "dns.trust-anchor-file " + path + ": cannot be read";
+        return false;
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string w;
+        while (words >> w && w.front() != ';')
+            if (w == "DS" || w == "DNSKEY")
+                return true;
+    }
+    error = "dns.trust-anchor-file " + path + ": no DS or DNSKEY record in it";
+    return false;
 }
 
 }  // namespace
@@ -188,6 +212,8 @@ std::unique_ptr<unbound_resolver> unbound_resolver::create(asio::io_context& io,
         if (!check(ub_ctx_resolvconf(ctx.get(), opts.resolv_conf.c_str()), "dns.resolv-conf " + opts.resolv_conf))
             return nullptr;
     }
+    if (opts.dnssec && !trust_anchor_usable(opts.trust_anchor_file, error))
+        return nullptr;
     if (opts.dnssec && !check(ub_ctx_add_ta_file(ctx.get(), opts.trust_anchor_file.c_str()),
                               "dns.trust-anchor-file " + opts.trust_anchor_file))
         return nullptr;

@@ -155,7 +155,7 @@ start_daemon() {
     else
         "$BUILD_DIR/mxwardend" --daemon.state-dir="$state" \
             --listen.policy="inet:127.0.0.1:$DAEMON_PORT" \
-            --listen.control="unix:$state/control.sock" \
+            --listen.control="unix:$state/control.sock" --listen.socketmap="unix:$state/socketmap.sock" \
             --dns.forwarders="127.0.0.1@$NSD_PORT" --dns.transparent-zones="test." 2>>"$log" &
     fi
     DAEMON_PID=$!

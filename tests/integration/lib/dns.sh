@@ -91,6 +91,23 @@ mxw_start_nsd() {
     _mxw_wait_until 10 "$MXW_NSD_PID" "$MXW_NSD_LOG" _mxw_nsd_answers "$port"
 }
 
+# mxw_start_nsd_with_zone DIR PORT ZONE FILE [EXTRA_ADDR]: mxw_start_nsd, serving one more zone ZONE from FILE
+# (an absolute path) besides the fixed test zones; for zone data a test makes at run time, like signed zones.
+# The shared zones directory stays untouched: DIR/zones gets links to its zone files and a template with the
+# extra zone appended, and mxw_start_nsd reads that instead.
+mxw_start_nsd_with_zone() {
+    local dir=$1 port=$2 zone=$3 file=$4 extra=${5:-}
+    [[ $file == /* ]] || { echo "mxw-dns: give the zone file as an absolute path, not $file" >&2; return 1; }
+    local zones=$dir/zones
+    mkdir -p "$zones"
+    ln -sf "$MXW_ZONES_DIR"/*.zone "$zones/"
+    { cat "$MXW_ZONES_DIR/nsd.conf.in"; printf '\nzone:\n  name: "%s"\n  zonefile: "%s"\n' "$zone" "$file"; } \
+        >"$zones/nsd.conf.in"
+    # mxw_start_nsd sees this through bash's dynamic scoping; the global keeps its value.
+    local MXW_ZONES_DIR=$zones
+    mxw_start_nsd "$dir" "$port" "$extra"
+}
+
 # mxw_start_faultdns DIR PORT UPSTREAM_PORT [faultdns.py options...]: run the fault-injecting proxy on
 # 127.0.0.1:PORT in front of nsd on 127.0.0.1@UPSTREAM_PORT. Options: --udp MODE, --tcp MODE, --addr IP.
 # Its per-query log is DIR/faultdns-PORT.log. Returns once it listens.
