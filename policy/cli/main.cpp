@@ -18,6 +18,7 @@ constexpr std::string_view usage = R"(usage: mxwarden [-c FILE] [--section.key=v
 commands:
   check sender ADDRESS   run the sender-domain check and show the verdict and DNS evidence
   check client IP        run the client PTR (forward-confirmed) check
+  route DOMAIN           the MX set, each address's probe result, and the answer Postfix gets
   status                 daemon counters and cache sizes
 
 The daemon is found through listen.control in the config (-c FILE, default
@@ -57,6 +58,10 @@ int main(int argc, char** argv)
         if (p[2].find_first_of(" \t\r\n") != std::string::npos || p[2].empty())
             cmd.errors.push_back("the address must be one word");
         request = "check " + p[1] + " " + p[2];
+    } else if (p.size() == 2 && p[0] == "route") {
+        if (p[1].find_first_of(" \t\r\n") != std::string::npos || p[1].empty())
+            cmd.errors.push_back("the domain must be one word");
+        request = "route " + p[1];
     } else if (p.size() == 1 && p[0] == "status") {
         request = "status";
     } else {

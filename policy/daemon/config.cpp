@@ -1,6 +1,7 @@
 #include "daemon/config.hpp"
 
 #include "daemon/duration.hpp"
+#include "proto/sanitize.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -16,10 +17,11 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 30> options{{
+constexpr std::array<option_spec, 50> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
+    {"listen.socketmap", "inet:127.0.0.1:10041", "routing lookups (Postfix transport_maps, Sendmail mailertable)"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
     {"dns.forwarders", "", "DNS servers to ask, IP[@port] separated by spaces or commas; empty = dns.resolv-conf"},
     {"dns.recursion", "no", "resolve from the root servers (yes) when dns.forwarders is empty"},
@@ -47,7 +49,27 @@ constexpr std::array<option_spec, 30> options{{
     {"client.no-ptr", "tag", "client address has no PTR: reject | defer | quarantine | tag | ignore"},
     {"client.not-confirmed", "tag", "PTR name does not resolve back to the client address: same actions"},
     {"client.tempfail", "tag", "PTR or forward lookups failed temporarily: same actions"},
-    {"routing.quarantine-transport", "mxq", "Postfix transport the quarantine action sends mail to (FILTER)"},
+    {"routing.mode", "mx", "mx: choose healthy MX hosts for the MTA; off: answer nothing (the MTA routes)"},
+    {"routing.transport", "mxw", "Postfix transport named in routing answers (the smtp clone with a short greeting timeout)"},
+    {"routing.quarantine-transport", "mxq", "Postfix transport for quarantined mail (routing and the quarantine action)"},
+    {"routing.nexthop-form", "ip", "ip: [192.0.2.7]:25; hostname: [mx.example.com]:25 (keeps DANE and certificate names)"},
+    {"routing.quarantine-after", "2h", "a destination unroutable this long has its mail quarantined instead of queued"},
+    {"routing.deny-addresses", "127.0.0.0/8 0.0.0.0/8 ::1 :: 169.254.0.0/16 fe80::/10",
+     "addresses never probed or handed to Postfix (a mail loop or nonsense); CIDRs"},
+    {"routing.deny-local-addresses", "yes", "also deny every address of this machine's interfaces"},
+    {"routing.exclude", "", "domains mxwarden never routes: example.com, or .example.com for its subdomains"},
+    {"routing.max-addresses", "5", "most next hops in one answer (Postfix's smtp_mx_address_limit)"},
+    {"routing.address-family", "ipv4-first", "ipv4-first | ipv6-first | ipv4-only | ipv6-only"},
+    {"routing.null-mx", "bounce", "recipient domain with null MX: bounce | quarantine | postfix"},
+    {"routing.nxdomain", "bounce", "recipient domain that does not exist: bounce | quarantine | postfix"},
+    {"routing.answer-budget", "100ms", "longest a lookup waits for DNS of a new destination before answering"},
+    {"probe.connect-timeout", "10s", "TCP connect deadline of one banner probe"},
+    {"probe.banner-timeout", "30s", "wait for the complete 220 greeting (postscreen and greet pauses delay it on purpose)"},
+    {"probe.max-concurrent", "32", "most probes in flight, all destinations together"},
+    {"probe.per-destination", "2", "most probes in flight for one destination"},
+    {"probe.healthy-ttl", "10m", "re-probe a healthy host after this"},
+    {"probe.dead-backoff", "1m", "first re-probe of a dead host; doubles each time"},
+    {"probe.max-backoff", "1h", "longest wait between probes of a dead host"},
 }};
 
 class checker {
@@ -180,12 +202,14 @@ std::optional<config> build_config(const value_map& values, const std::string& c
 
     if (auto e = c.endpoint("listen.policy"))
         cfg.listen_policy = *e;
+    if (auto e = c.endpoint("listen.socketmap"))
+        cfg.listen_socketmap = *e;
     if (c.str("listen.control").empty()) {
         cfg.listen_control = proto::endpoint{proto::endpoint::kind::unix_socket, "", 0, cfg.state_dir + "/control.sock"};
     } else if (auto e = c.endpoint("listen.control")) {
         cfg.listen_control = *e;
     }
-    for (auto* e : {&cfg.listen_policy, &cfg.listen_control})
+    for (auto* e : {&cfg.listen_policy, &cfg.listen_socketmap, &cfg.listen_control})
         if (e->type == proto::endpoint::kind::unix_socket)
             e->path = absolute(e->path, cwd);
 
@@ -239,6 +263,57 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     p.quarantine_transport = c.str("routing.quarantine-transport");
     if (!valid_token(p.quarantine_transport, "-_"))
         c.fail("routing.quarantine-transport", "is not a Postfix transport name");
+
+    auto& r = cfg.routing;
+    const auto& rmode = c.str("routing.mode");
+    if (rmode == "mx") r.routing_mode = engine::routing_config::mode::mx;
+    else if (rmode == "off") r.routing_mode = engine::routing_config::mode::off;
+    else c.fail("routing.mode", "is not mx or off");
+    r.transport = c.str("routing.transport");
+    if (!valid_token(r.transport, "-_"))
+        c.fail("routing.transport", "is not a Postfix transport name");
+    r.quarantine_transport = p.quarantine_transport;
+    const auto& form = c.str("routing.nexthop-form");
+    if (form == "ip") r.nexthop_form = engine::routing_config::form::ip;
+    else if (form == "hostname") r.nexthop_form = engine::routing_config::form::hostname;
+    else c.fail("routing.nexthop-form", "is not ip or hostname");
+    r.quarantine_after = c.seconds("routing.quarantine-after");
+    for (const auto& item : c.list("routing.deny-addresses")) {
+        if (auto range = proto::parse_cidr(item))
+            r.deny.push_back(*range);
+        else
+            errors.push_back("routing.deny-addresses: '" + item + "' is not an address or CIDR range");
+    }
+    cfg.deny_local_addresses = c.yes_no("routing.deny-local-addresses");
+    for (auto domain : c.list("routing.exclude")) {
+        if (!valid_token(domain, ".-_"))
+            errors.push_back("routing.exclude: '" + domain + "' is not a domain");
+        r.exclude.push_back(proto::to_lower(domain));
+    }
+    r.max_addresses = c.count("routing.max-addresses");
+    const auto& fam = c.str("routing.address-family");
+    if (fam == "ipv4-first") r.limits.families = engine::family_order::ipv4_first;
+    else if (fam == "ipv6-first") r.limits.families = engine::family_order::ipv6_first;
+    else if (fam == "ipv4-only") r.limits.families = engine::family_order::ipv4_only;
+    else if (fam == "ipv6-only") r.limits.families = engine::family_order::ipv6_only;
+    else c.fail("routing.address-family", "is not one of ipv4-first, ipv6-first, ipv4-only, ipv6-only");
+    auto unroutable = [&](std::string_view key) {
+        const auto& choice = c.str(key);
+        if (choice == "bounce") return engine::routing_config::unroutable::bounce;
+        if (choice == "quarantine") return engine::routing_config::unroutable::quarantine;
+        if (choice != "postfix") c.fail(key, "is not one of bounce, quarantine, postfix");
+        return engine::routing_config::unroutable::postfix;
+    };
+    r.on_null_mx = unroutable("routing.null-mx");
+    r.on_nxdomain = unroutable("routing.nxdomain");
+    r.answer_budget = c.duration("routing.answer-budget");
+    cfg.probe_connect_timeout = c.duration("probe.connect-timeout");
+    cfg.probe_banner_timeout = c.duration("probe.banner-timeout");
+    r.max_probes = c.count("probe.max-concurrent");
+    r.max_probes_per_destination = c.count("probe.per-destination");
+    cfg.health.healthy_ttl = c.seconds("probe.healthy-ttl");
+    cfg.health.dead_backoff = c.seconds("probe.dead-backoff");
+    cfg.health.max_backoff = c.seconds("probe.max-backoff");
 
     if (errors.size() != before)
         return std::nullopt;

@@ -5,6 +5,7 @@
 #pragma once
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
+#include "engine/router.hpp"
 #include "proto/endpoint.hpp"
 
 #include <chrono>
@@ -33,9 +34,15 @@ struct config {
     std::string state_dir;
     bool log_syslog = false;
     proto::endpoint listen_policy;
+    proto::endpoint listen_socketmap;
     proto::endpoint listen_control;
     dns::unbound_options dns;
     engine::policy_config policy;
+    engine::routing_config routing;
+    engine::health_config health;
+    bool deny_local_addresses = true;
+    std::chrono::milliseconds probe_connect_timeout{10000};
+    std::chrono::milliseconds probe_banner_timeout{30000};
     std::size_t policy_max_connections = 1000;
     std::chrono::milliseconds policy_idle_timeout{600'000};
 };

@@ -5,12 +5,19 @@
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/control_session.hpp"
+#include "net/banner_probe.hpp"
 #include "net/listener.hpp"
 #include "net/policy_session.hpp"
+#include "net/socketmap_session.hpp"
 #include "proto/json.hpp"
 #include "proto/sanitize.hpp"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <csignal>
+#include <random>
 #include <filesystem>
 #include <iostream>
 #include <sysexits.h>
@@ -29,10 +36,47 @@ state under ./var). Every config key can be given as --section.key=value.
   --print-config   print the effective configuration and exit
 )";
 
-std::string status_text(bool json, const engine::policy_engine& eng, const dns::unbound_resolver& res,
-                        const net::policy_service& pol, const net::connection_count& conns)
+// The addresses of this machine: handing one of them to Postfix as a port-25
+// next hop makes a mail loop ("mail for X loops back to myself").
+std::vector<proto::cidr> local_addresses()
 {
-    auto s = res.stats();
+    std::vector<proto::cidr> out;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0)
+        return out;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr)
+            continue;
+        char buf[INET6_ADDRSTRLEN];
+        const void* a = nullptr;
+        if (i->ifa_addr->sa_family == AF_INET)
+            a = &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
+        else if (i->ifa_addr->sa_family == AF_INET6)
+            a = &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr;
+        if (a && ::inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof buf))
+            if (auto c = proto::parse_cidr(buf))
+                out.push_back(*c);
+    }
+    ::freeifaddrs(list);
+    return out;
+}
+
+struct counters {
+    const engine::policy_engine& eng;
+    const engine::router& router;
+    const engine::health_table& health;
+    const dns::unbound_resolver& res;
+    const net::policy_service& pol;
+    const net::socketmap_service& smap;
+    const net::connection_count& conns;
+};
+
+std::string status_text(bool json, const counters& c)
+{
+    const auto& eng = c.eng;
+    const auto& pol = c.pol;
+    const auto& conns = c.conns;
+    auto s = c.res.stats();
     if (json) {
         proto::json_writer w;
         w.begin_object();
@@ -46,6 +90,10 @@ std::string status_text(bool json, const engine::policy_engine& eng, const dns::
         w.key("dns_lookup_timeouts").value(static_cast<std::int64_t>(s.timeouts));
         w.key("dns_queries_running").value(static_cast<std::int64_t>(s.running));
         w.key("dns_queries_queued").value(static_cast<std::int64_t>(s.queued));
+        w.key("socketmap_lookups").value(static_cast<std::int64_t>(c.smap.lookups));
+        w.key("route_destinations").value(static_cast<std::int64_t>(c.router.destinations()));
+        w.key("health_entries").value(static_cast<std::int64_t>(c.health.size()));
+        w.key("probes_running").value(static_cast<std::int64_t>(c.router.probes_running()));
         w.end_object();
         return w.str() + "\n";
     }
@@ -58,7 +106,11 @@ std::string status_text(bool json, const engine::policy_engine& eng, const dns::
            "dns lookups coalesced:   " + std::to_string(s.coalesced) + "\n" +
            "dns lookup timeouts:     " + std::to_string(s.timeouts) + "\n" +
            "dns queries in flight:   " + std::to_string(s.running) + " running, " + std::to_string(s.queued) +
-           " queued\n";
+           " queued\n" +
+           "socketmap lookups:       " + std::to_string(c.smap.lookups) + "\n" +
+           "route destinations:      " + std::to_string(c.router.destinations()) + "\n" +
+           "health table entries:    " + std::to_string(c.health.size()) + "\n" +
+           "probes running:          " + std::to_string(c.router.probes_running()) + "\n";
 }
 
 }  // namespace
@@ -122,9 +174,18 @@ int main(int argc, char** argv)
     net::policy_service policy{eng, log, cfg->policy_idle_timeout, cfg->policy.deadline_action};
     net::connection_count policy_conns{cfg->policy_max_connections};
     net::connection_count control_conns{64};
-    net::control_service control{eng, log, [&](bool json) {
-                                     return status_text(json, eng, *resolver, policy, policy_conns);
-                                 }};
+    engine::health_table health(cfg->health);
+    net::banner_prober prober(io.get_executor(), cfg->probe_connect_timeout, cfg->probe_banner_timeout);
+    auto routing = cfg->routing;
+    if (cfg->deny_local_addresses)
+        for (const auto& a : local_addresses())
+            routing.deny.push_back(a);
+    engine::router router(routing, *resolver, prober, health, [] { return dns::clock::now(); }, io.get_executor(),
+                          std::random_device{}(), [&log](const std::string& line) { log.info(line); });
+    net::socketmap_service socketmap{router, log, cfg->policy_idle_timeout};
+    net::connection_count socketmap_conns{cfg->policy_max_connections};
+    counters count{eng, router, health, *resolver, policy, socketmap, policy_conns};
+    net::control_service control{eng, router, log, [&](bool json) { return status_text(json, count); }};
 
     std::vector<std::unique_ptr<net::listener>> listeners;
     try {
@@ -133,6 +194,13 @@ int main(int argc, char** argv)
             [&policy](asio::ip::tcp::socket s) { return net::run_policy_session(std::move(s), policy); },
             [&policy](asio::local::stream_protocol::socket s) { return net::run_policy_session(std::move(s), policy); },
             policy_conns, log, 0666));
+        listeners.push_back(net::start_listener(
+            io, cfg->listen_socketmap, "socketmap",
+            [&socketmap](asio::ip::tcp::socket s) { return net::run_socketmap_session(std::move(s), socketmap); },
+            [&socketmap](asio::local::stream_protocol::socket s) {
+                return net::run_socketmap_session(std::move(s), socketmap);
+            },
+            socketmap_conns, log, 0666));
         // The control socket answers diagnostics only, but still: owner and
         // group only.
         listeners.push_back(net::start_listener(
@@ -158,6 +226,7 @@ int main(int argc, char** argv)
     });
 
     log.info("event=ready version=" MXWARDEN_VERSION " policy=" + proto::log_value(proto::to_string(cfg->listen_policy)) +
+             " socketmap=" + proto::log_value(proto::to_string(cfg->listen_socketmap)) +
              " control=" + proto::log_value(proto::to_string(cfg->listen_control)) + " state_dir=" +
              proto::log_value(cfg->state_dir) + " config=" +
              proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file));

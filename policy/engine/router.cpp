@@ -8,13 +8,6 @@
 namespace mxw::engine {
 namespace {
 
-// "[192.0.2.7]:25"; Postfix reads "[2001:db8::1]:25" as an IPv6 literal too
-// (smtp_addr.c), so both families share one form.
-std::string bracket(const std::string& address, std::uint16_t port)
-{
-    return "[" + address + "]:" + std::to_string(port);
-}
-
 std::string age(std::chrono::steady_clock::duration d)
 {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
@@ -54,7 +47,8 @@ bool router::denied(const std::string& address) const
 
 asio::awaitable<map_answer> router::lookup(const std::string& map, const std::string& key)
 {
-    if (map != "transport" || cfg_.routing_mode == routing_config::mode::off)
+    bool sendmail = map == "mailertable";
+    if ((map != "transport" && !sendmail) || cfg_.routing_mode == routing_config::mode::off)
         co_return map_answer{};
     const std::string domain = destination_of(key);
     if (domain.empty())
@@ -79,7 +73,8 @@ asio::awaitable<map_answer> router::lookup(const std::string& map, const std::st
     auto again = dests_.find(domain);
     if (again == dests_.end())
         co_return map_answer{};
-    co_return answer_for(domain, again->second);
+    route_choice c = choose(domain, again->second);
+    co_return sendmail ? format_sendmail(c, cfg_) : format_postfix(c, cfg_);
 }
 
 asio::awaitable<bool> router::wait_resolved(const std::string& domain, std::chrono::milliseconds budget)
@@ -195,34 +190,32 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
     start_probes(domain, it->second);
 }
 
-map_answer router::answer_for(const std::string& domain, destination& d)
+route_choice router::choose(const std::string& domain, destination& d)
 {
+    using kind = route_choice::kind;
     auto now = now_();
     auto overdue = [&](time_point since) { return since != time_point{} && now - since >= cfg_.quarantine_after; };
-    auto quarantine = [&](std::string_view reason) {
-        return map_answer{map_answer::status::ok, cfg_.quarantine_transport + ":" + std::string(reason)};
+    auto quarantine = [](std::string reason) { return route_choice{kind::quarantine, {}, false, "", std::move(reason)}; };
+    auto unroutable = [&](routing_config::unroutable how, std::string reason, std::string status, std::string text) {
+        if (how == routing_config::unroutable::quarantine)
+            return quarantine(std::move(reason));
+        if (how == routing_config::unroutable::postfix)
+            return route_choice{};
+        return route_choice{kind::bounce, {}, false, std::move(status), std::move(text)};
     };
     switch (d.dns.k) {
     case route_dns::kind::null_mx:
-        if (cfg_.on_null_mx == routing_config::unroutable::quarantine)
-            return quarantine("null-mx");
-        if (cfg_.on_null_mx == routing_config::unroutable::postfix)
-            return {};
-        // With a bracketed next hop Postfix never sees the MX records, so
+        // With a bracketed next hop the MTA never sees the MX records, so
         // RFC 7505 has to be enforced here.
-        return {map_answer::status::ok, "error:5.1.10 recipient domain " + domain +
-                                            " does not accept mail (null MX, RFC 7505)"};
+        return unroutable(cfg_.on_null_mx, "null-mx", "5.1.10",
+                          "recipient domain " + domain + " does not accept mail (null MX, RFC 7505)");
     case route_dns::kind::nxdomain:
-        if (cfg_.on_nxdomain == routing_config::unroutable::quarantine)
-            return quarantine("nxdomain");
-        if (cfg_.on_nxdomain == routing_config::unroutable::postfix)
-            return {};
-        return {map_answer::status::ok, "error:5.1.2 recipient domain " + domain + " does not exist"};
+        return unroutable(cfg_.on_nxdomain, "nxdomain", "5.1.2", "recipient domain " + domain + " does not exist");
     case route_dns::kind::tempfail:
     case route_dns::kind::no_address:
-        return overdue(d.dns_failing_since)
-                   ? quarantine(d.dns.k == route_dns::kind::tempfail ? "dns-failure" : "no-mx-address")
-                   : map_answer{};
+        if (overdue(d.dns_failing_since))
+            return quarantine(d.dns.k == route_dns::kind::tempfail ? "dns-failure" : "no-mx-address");
+        return {};
     case route_dns::kind::mx:
     case route_dns::kind::implicit: break;
     }
@@ -251,7 +244,7 @@ map_answer router::answer_for(const std::string& domain, destination& d)
     start_probes(domain, d);
     bool all_dead = healthy.empty() && unknown.empty();
     if (all_dead && dead.empty())
-        return {};  // every address denied (e.g. points at ourselves): Postfix decides
+        return {};  // every address denied (e.g. points at ourselves): the MTA decides
     // While some address answers, mail flows, also on last-known-good
     // addresses during a DNS outage (seed 000): only "all dead" counts.
     if (!all_dead)
@@ -261,27 +254,58 @@ map_answer router::answer_for(const std::string& domain, destination& d)
     if (overdue(d.dead_since))
         return quarantine("all-mx-dead");
 
-    std::vector<std::string> hops;
-    if (cfg_.nexthop_form == routing_config::form::hostname) {
-        for (auto* list : {&healthy_hosts, &unknown_hosts})
-            for (const auto& h : *list)
-                hops.push_back("[" + h + "]:" + std::to_string(cfg_.port));
-        if (hops.empty())
-            for (const auto& h : dead_hosts)
-                hops.push_back("[" + h + "]:" + std::to_string(cfg_.port));
-    } else {
-        for (auto* list : {&healthy, &unknown})
-            for (const auto& a : *list)
-                hops.push_back(bracket(a, cfg_.port));
-        if (hops.empty())
-            for (const auto& a : dead)
-                hops.push_back(bracket(a, cfg_.port));
+    route_choice c{kind::hops, {}, cfg_.nexthop_form == routing_config::form::hostname, "", ""};
+    auto& first = c.hostnames ? healthy_hosts : healthy;
+    auto& second = c.hostnames ? unknown_hosts : unknown;
+    auto& last = c.hostnames ? dead_hosts : dead;
+    c.hops = first;
+    c.hops.insert(c.hops.end(), second.begin(), second.end());
+    if (c.hops.empty())
+        c.hops = last;
+    if (c.hops.size() > cfg_.max_addresses)
+        c.hops.resize(cfg_.max_addresses);
+    return c;
+}
+
+map_answer format_postfix(const route_choice& c, const routing_config& cfg)
+{
+    using kind = route_choice::kind;
+    switch (c.k) {
+    case kind::none: return {};
+    case kind::bounce: return {map_answer::status::ok, "error:" + c.status + " " + c.text};
+    case kind::quarantine: return {map_answer::status::ok, cfg.quarantine_transport + ":" + c.text};
+    case kind::hops: break;
     }
-    if (hops.size() > cfg_.max_addresses)
-        hops.resize(cfg_.max_addresses);
-    std::string out = cfg_.transport + ":";
-    for (std::size_t i = 0; i < hops.size(); ++i)
-        out.append(i ? ", " : "").append(hops[i]);
+    // "[192.0.2.7]:25"; Postfix reads "[2001:db8::1]:25" as an IPv6 literal
+    // too (smtp_addr.c), and "[mx.example.com]:25" as a host without MX
+    // lookup. One port style everywhere keeps TLS policy keys matching.
+    std::string out = cfg.transport + ":";
+    for (std::size_t i = 0; i < c.hops.size(); ++i)
+        out.append(i ? ", [" : "[").append(c.hops[i]).append("]:").append(std::to_string(cfg.port));
+    return {map_answer::status::ok, out};
+}
+
+map_answer format_sendmail(const route_choice& c, const routing_config& cfg)
+{
+    using kind = route_choice::kind;
+    switch (c.k) {
+    case kind::none: return {};
+    case kind::bounce: {
+        // mailertable error syntax: error:DSN:SMTP-code text
+        std::string code = c.status.front() == '5' ? "550" : "450";
+        return {map_answer::status::ok, "error:" + c.status + ":" + code + " " + c.text};
+    }
+    case kind::quarantine: return {map_answer::status::ok, cfg.quarantine_transport + ":" + c.text};
+    case kind::hops: break;
+    }
+    // Sendmail takes no port in the host part (it comes from the mailer's
+    // A= line), and marks IPv6 literals with "IPv6:". Colons separate hosts
+    // to be tried in turn.
+    std::string out = cfg.sendmail_mailer + ":";
+    for (std::size_t i = 0; i < c.hops.size(); ++i) {
+        bool v6 = !c.hostnames && c.hops[i].find(':') != std::string::npos;
+        out.append(i ? ":[" : "[").append(v6 ? "IPv6:" : "").append(c.hops[i]).append("]");
+    }
     return {map_answer::status::ok, out};
 }
 

@@ -25,6 +25,7 @@ struct routing_config {
     enum class form { ip, hostname } nexthop_form = form::ip;
     enum class unroutable { bounce, quarantine, postfix };
     std::string transport = "mxw";
+    std::string sendmail_mailer = "esmtp";
     std::string quarantine_transport = "mxq";
     std::size_t max_addresses = 5;  ///< Postfix's smtp_mx_address_limit
     mx_limits limits;
@@ -49,6 +50,27 @@ struct map_answer {
     std::string data;
 };
 
+/// What the router decided for one destination, before it is spelled in
+/// one MTA's syntax.
+struct route_choice {
+    enum class kind { none, hops, bounce, quarantine } k = kind::none;
+    std::vector<std::string> hops;  ///< addresses (or MX names for hostname form), in order
+    bool hostnames = false;
+    std::string status;  ///< bounce: enhanced status code, e.g. "5.1.10"
+    std::string text;    ///< bounce: reason text; quarantine: reason token
+};
+
+/// Postfix transport_maps syntax: "mxw:[192.0.2.1]:25, [192.0.2.2]:25",
+/// "error:5.1.10 text", "mxq:reason". Only these shapes are produced, and
+/// every hop is a bracketed address or name with a port, so Postfix's smtp
+/// never meets a malformed next hop.
+map_answer format_postfix(const route_choice& c, const routing_config& cfg);
+
+/// Sendmail mailertable syntax: "esmtp:[192.0.2.1]:[IPv6:2001:db8::1]"
+/// (colon-separated hosts are tried in order, the port comes from the
+/// mailer), "error:5.1.10:550 text", "mxq:reason".
+map_answer format_sendmail(const route_choice& c, const routing_config& cfg);
+
 /// Opens a connection and waits for the greeting (net/banner_probe).
 class prober {
 public:
@@ -66,8 +88,9 @@ public:
     router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now, asio::any_io_executor ex,
            std::uint64_t seed, log_fn log);
 
-    /// A socketmap lookup: `map` as configured in Postfix, `key` as sent.
-    /// Both must outlive the awaitable.
+    /// A socketmap lookup: `map` is "transport" (Postfix transport_maps) or
+    /// "mailertable" (Sendmail), `key` as the MTA sent it. Both must outlive
+    /// the awaitable.
     asio::awaitable<map_answer> lookup(const std::string& map, const std::string& key);
 
     /// For `mxwarden route DOMAIN`: resolves (waiting up to the resolve
@@ -98,7 +121,7 @@ private:
     void start_resolve(const std::string& domain);
     asio::awaitable<void> resolve_task(std::string domain);
     asio::awaitable<void> probe_task(std::string domain, std::string address);
-    map_answer answer_for(const std::string& domain, destination& d);
+    route_choice choose(const std::string& domain, destination& d);
     void start_probes(const std::string& domain, destination& d);
     asio::awaitable<bool> wait_resolved(const std::string& domain, std::chrono::milliseconds budget);
     [[nodiscard]] bool denied(const std::string& address) const;

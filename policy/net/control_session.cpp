@@ -45,6 +45,9 @@ asio::awaitable<void> run_control_session(Socket sock, control_service& svc)
             out = "pong\n";
         } else if (words.size() == 1 && words[0] == "status") {
             out = svc.status(json);
+        } else if (words.size() == 2 && words[0] == "route") {
+            const std::string domain = words[1];
+            out = co_await svc.router.explain(domain, json);
         } else if (words.size() == 3 && words[0] == "check" && (words[1] == "sender" || words[1] == "client")) {
             const std::string subject = words[2];
             engine::decision d;

@@ -1,9 +1,11 @@
 // net/control_session.hpp: the local control socket the mxwarden CLI talks
 // to. One request line ("check sender ADDRESS [json]", "check client IP
-// [json]", "status [json]", "ping"), one response, then close.
+// [json]", "route DOMAIN [json]", "status [json]", "ping"), one response,
+// then close.
 #pragma once
 #include "daemon/logging.hpp"
 #include "engine/policy_engine.hpp"
+#include "engine/router.hpp"
 #include "net/asio.hpp"
 
 #include <functional>
@@ -13,6 +15,7 @@ namespace mxw::net {
 
 struct control_service {
     engine::policy_engine& engine;
+    engine::router& router;
     daemon::logger& log;
     std::function<std::string(bool json)> status;  ///< daemon-wide counters
 };

@@ -250,3 +250,69 @@ TEST_CASE_METHOD(fixture, "routing.mode = off answers nothing")
     auto rt = make();
     CHECK(lookup(rt, "u@two.example").st == engine::map_answer::status::notfound);
 }
+
+namespace {
+
+// Reads an answer as Postfix does (transport(5), smtp_connect.c): the
+// transport before the first colon, then ", "-separated next hops, each a
+// bracketed IP literal or host name with a numeric port.
+bool postfix_accepts(const std::string& answer, const std::string& transport)
+{
+    auto colon = answer.find(':');
+    if (colon == std::string::npos || answer.substr(0, colon) != transport)
+        return false;
+    std::string rest = answer.substr(colon + 1);
+    std::size_t pos = 0;
+    while (pos < rest.size()) {
+        std::size_t end = rest.find(", ", pos);
+        std::string hop = rest.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        auto close = hop.find("]:");
+        if (hop.front() != '[' || close == std::string::npos)
+            return false;
+        std::string inside = hop.substr(1, close - 1), port = hop.substr(close + 2);
+        if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+            return false;
+        if (!proto::canonical_address(inside) && inside.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+                                                     std::string::npos)
+            return false;
+        pos = end == std::string::npos ? rest.size() : end + 2;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "every Postfix answer parses as a valid next-hop list")
+{
+    host("mx1.v6.example", "2001:db8::25");
+    r.mx("v6.example", {{10, "mx1.v6.example"}, {20, "mx1.two.example"}});
+    r.values("mx1.v6.example", rrtype::aaaa, {"2001:db8::25"});
+    r.answer("mx1.v6.example", rrtype::a, status::nodata);
+    for (auto form : {engine::routing_config::form::ip, engine::routing_config::form::hostname}) {
+        cfg.nexthop_form = form;
+        auto rt = make();
+        for (const char* key : {"u@two.example", "u@v6.example"}) {
+            auto a = ok(rt, key);
+            INFO(a);
+            CHECK(postfix_accepts(a, "mxw"));
+        }
+    }
+}
+
+TEST_CASE_METHOD(fixture, "Sendmail mailertable: host keys, parents, and answer syntax")
+{
+    r.mx("nullmx.example", {{0, ""}});
+    host("mx1.v6.example", "2001:db8::25");
+    r.values("mx1.v6.example", rrtype::aaaa, {"2001:db8::25"});
+    r.answer("mx1.v6.example", rrtype::a, status::nodata);
+    r.mx("v6.example", {{10, "mx1.v6.example"}});
+    auto rt = make();
+    CHECK(lookup(rt, "two.example", "mailertable").data == "esmtp:[192.0.2.1]:[192.0.2.2]");
+    CHECK(lookup(rt, "v6.example", "mailertable").data == "esmtp:[IPv6:2001:db8::25]");
+    CHECK(lookup(rt, "nullmx.example", "mailertable").data ==
+          "error:5.1.10:550 recipient domain nullmx.example does not accept mail (null MX, RFC 7505)");
+    for (const char* parent : {".example", "."}) {
+        INFO(parent);
+        CHECK(lookup(rt, parent, "mailertable").st == engine::map_answer::status::notfound);
+    }
+}

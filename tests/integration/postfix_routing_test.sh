@@ -1,0 +1,129 @@
+#!/bin/bash
+# Seed 004 with a real Postfix: the first MX of two-mx.mxw.test accepts TCP and never greets. Stock Postfix waits
+# smtp_helo_timeout on it for every message before trying the second MX; with mxwarden's transport_maps answer only
+# the first message can meet the silent host (before its probe has finished), later ones go straight to mx2.
+#
+#   sendmail -C --> Postfix --transport_maps (socketmap)--> mxwardend --> nsd 127.0.0.1@P
+#                      |--> mxw (smtp clone) --> [127.0.0.3]:25 smtp-sink (mx2)   127.0.0.2:25 silent (mx1)
+#                      +--> stock run: its own MX lookup via nsd on 127.0.0.10:53
+#
+# Fixed addresses 127.0.0.10:53, 127.0.0.2:25 and 127.0.0.3:25: never run two of these at once.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/postfix.sh
+source "$here/lib/postfix.sh"
+# shellcheck source=lib/daemon.sh
+source "$here/lib/daemon.sh"
+
+# Kept short so the stock comparison finishes quickly; the default is 300 s.
+stock_helo_timeout=20
+mxw_helo_timeout=10
+
+work=$(mktemp -d /tmp/mxw-postfix-routing.XXXXXX)
+chmod 0755 "$work"
+pf=$work/pf
+sink_dir=$work/sink
+pids=()
+failures=0
+cleanup() {
+    local rc=$?
+    mxw_postfix_stop "$pf"
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    mxw_daemon_cleanup
+    mxw_dns_cleanup
+    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+daemon_log=$work/mxwardend.log
+read -r smtpd_port smap_port policy_port ns_port < <(mxw_free_port 4)
+
+mxw_start_nsd "$work/nsd" "$ns_port" 127.0.0.10@53
+/usr/bin/python3 "$here/fixtures/smtp_peers.py" --ready-file "$work/peers.ready" 127.0.0.2:25=silent \
+    2>"$work/peers.log" &
+pids+=($!)
+mkdir -p "$sink_dir" && chown postfix: "$sink_dir"
+smtp-sink -u postfix -d "$sink_dir/%M." 127.0.0.3:25 10 >"$work/smtp-sink.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [[ -e $work/peers.ready ]] && break; sleep 0.1; done
+[[ -e $work/peers.ready ]] || { cat "$work/peers.log" >&2; echo "smtp_peers.py did not start" >&2; exit 1; }
+
+# Loopback stands in for remote MX hosts here, so only 0.0.0.0/8 stays denied.
+mxw_start_daemon "$work/state" "$daemon_log" --listen.policy="inet:127.0.0.1:$policy_port" \
+    --listen.socketmap="inet:127.0.0.1:$smap_port" --dns.forwarders="127.0.0.1@$ns_port" \
+    --routing.deny-addresses=0.0.0.0/8 --probe.banner-timeout=3s --probe.connect-timeout=2s \
+    --routing.answer-budget=500ms
+
+mxw_postfix_create "$pf" "$smtpd_port"
+mxw_postfix_conf "$pf" "relay_domains = mxw.test" "smtp_helo_timeout = ${stock_helo_timeout}s" \
+    "smtp_connect_timeout = 5s"
+postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=${mxw_helo_timeout}s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw"
+mxw_postfix_start "$pf" 127.0.0.10
+
+# The map as Postfix itself reads it: postmap speaks the socketmap protocol with Postfix's own client code.
+map="socketmap:inet:127.0.0.1:$smap_port:transport"
+# aonly.mxw.test has no MX: its own address is the implicit MX (RFC 5321 §5.1).
+answer=$(postmap -c "$pf/etc" -q "probe@aonly.mxw.test" "$map" || true)
+echo "postmap -q probe@aonly.mxw.test -> $answer"
+[[ $answer == "mxw:[127.0.0.5]:25" ]] || fail "implicit MX: want mxw:[127.0.0.5]:25, got '$answer'"
+[[ -z $(postmap -c "$pf/etc" -q '*' "$map" || true) ]] || fail "the wildcard key must be NOTFOUND"
+answer=$(postmap -c "$pf/etc" -q "x@nullmx.mxw.test" "$map" || true)
+[[ $answer == error:5.1.10* ]] || fail "null MX: want error:5.1.10, got '$answer'"
+
+# send_and_time TAG RCPT: submits one message and prints the seconds until smtp-sink has it.
+send_and_time() {
+    local tag=$1 rcpt=$2 start end
+    start=$(date +%s.%N)
+    printf 'Subject: %s\n\nseed 004\n' "$tag" | sendmail -C "$pf/etc" -f sender@mxw.test "$rcpt"
+    for _ in $(seq 600); do
+        if grep -lq "Subject: $tag" "$sink_dir"/* 2>/dev/null; then
+            end=$(date +%s.%N)
+            awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "never"
+}
+
+# Message 1 meets a destination mxwarden has never seen: the answer lists both MX unprobed, so Postfix may still
+# try the silent one once (bounded by the mxw clone's greeting timeout) while the probe finds it dead.
+postconf -c "$pf/etc" -e "transport_maps = $map" >/dev/null
+postfix -c "$pf/etc" reload >/dev/null 2>&1
+declare -a with
+for i in 1 2 3 4 5 6; do with+=("$(send_and_time "mxw-$i" "user$i@two-mx.mxw.test")"); done
+echo "mxwarden route two-mx.mxw.test:"
+mxw_cli route two-mx.mxw.test | sed 's/^/  /'
+mxw_cli route two-mx.mxw.test --json | grep -q '"health":"dead"' || fail "route does not show mx1 as dead"
+
+# Stock Postfix: no transport_maps, its own MX lookup through nsd on 127.0.0.10:53.
+postconf -c "$pf/etc" -e "transport_maps =" >/dev/null
+postfix -c "$pf/etc" reload >/dev/null 2>&1
+declare -a without
+for i in 1 2; do without+=("$(send_and_time "stock-$i" "stock$i@two-mx.mxw.test")"); done
+
+printf '\nseed 004: first MX silent, second healthy (seconds until delivered)\n'
+printf '| message | stock Postfix (smtp_helo_timeout=%ss; default 300s) | Postfix + mxwarden |\n|---|---|---|\n' \
+    "$stock_helo_timeout"
+for i in 0 1 2 3 4 5; do printf '| %d | %s | %s |\n' $((i + 1)) "${without[$i]:--}" "${with[$i]}"; done
+for i in 0 1 2 3 4 5; do
+    [[ ${with[$i]} != never ]] || { fail "message $((i + 1)) via mxwarden never arrived"; continue; }
+    limit=5
+    ((i > 0)) || limit=$((mxw_helo_timeout + 5))
+    awk -v t="${with[$i]}" -v l="$limit" 'BEGIN { exit !(t < l) }' ||
+        fail "message $((i + 1)) via mxwarden took ${with[$i]} s (limit $limit s)"
+done
+for i in 0 1; do
+    awk -v t="${without[$i]}" -v h="$stock_helo_timeout" 'BEGIN { exit !(t != "never" && t >= h - 1) }' ||
+        fail "stock message $((i + 1)) took ${without[$i]} s; expected the greeting timeout first"
+done
+grep -q 'relay=127.0.0.3\[127.0.0.3\]:25.*status=sent' "$pf/maillog" || fail "no delivery via mxw to 127.0.0.3"
+grep -q 'event=probe domain=two-mx.mxw.test address=127.0.0.2 result=banner-timeout' "$daemon_log" ||
+    fail "the daemon did not log mx1's banner timeout"
+((failures == 0)) && echo "postfix_routing_test: all checks passed"
+exit $((failures > 0))
