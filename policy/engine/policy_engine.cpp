@@ -230,6 +230,14 @@ void policy_engine::conclude(decision& d, std::string_view state, session_state*
     }
     if (d.act == action::ignore)
         d.decisive = -1;
+    // Before MAIL FROM Postfix skips PREPEND and FILTER with a warning
+    // (smtpd_check.c, not_in_client_helo): the client check runs again at
+    // MAIL/RCPT, from the cache, and acts there.
+    bool before_mail = classify(state) == stage::connect;
+    if (before_mail && (d.act == action::tag || d.act == action::quarantine)) {
+        d.reply = "DUNNO";
+        return;
+    }
     switch (d.act) {
     case action::reject:
     case action::defer: {

@@ -278,3 +278,19 @@ TEST_CASE_METHOD(fixture, "the cached fast path agrees with the full path and ne
     CHECK(e.decide_cached(req("a@gone.example", "VRFY"), st, vrfy));
     CHECK(vrfy.reply == "DUNNO");
 }
+
+TEST_CASE_METHOD(fixture, "no PREPEND or FILTER before MAIL FROM: Postfix would skip them")
+{
+    cfg.actions[static_cast<std::size_t>(outcome::no_ptr)] = action::tag;
+    engine::policy_engine e(cfg, r, clock.fn());
+    engine::session_state st;
+    auto q = req("a@good.example", "CONNECT", "");
+    q.client_address = "192.0.2.20";
+    q.client_name = q.reverse_client_name = "unknown";
+    CHECK(decide(e, q, st).reply == "DUNNO");
+    q.protocol_state = "EHLO";
+    CHECK(decide(e, q, st).reply == "DUNNO");
+    q.protocol_state = "RCPT";
+    q.instance = "i1";
+    CHECK(decide(e, q, st).reply.starts_with("PREPEND "));
+}
