@@ -17,7 +17,7 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 50> options{{
+constexpr std::array<option_spec, 51> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
@@ -62,6 +62,8 @@ constexpr std::array<option_spec, 50> options{{
     {"routing.address-family", "ipv4-first", "ipv4-first | ipv6-first | ipv4-only | ipv6-only"},
     {"routing.null-mx", "bounce", "recipient domain with null MX: bounce | quarantine | postfix"},
     {"routing.nxdomain", "bounce", "recipient domain that does not exist: bounce | quarantine | postfix"},
+    {"routing.tls-level", "may", "TLS level for remote mail (none | may | encrypt | verify | secure), answered in the tls map "
+                                  "with match= and servername= set to the MX name when it verifies"},
     {"routing.answer-budget", "100ms", "longest a lookup waits for DNS of a new destination before answering"},
     {"probe.connect-timeout", "10s", "TCP connect deadline of one banner probe"},
     {"probe.banner-timeout", "30s", "wait for the complete 220 greeting (postscreen and greet pauses delay it on purpose)"},
@@ -307,6 +309,10 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     r.on_null_mx = unroutable("routing.null-mx");
     r.on_nxdomain = unroutable("routing.nxdomain");
     r.answer_budget = c.duration("routing.answer-budget");
+    r.tls_level = c.str("routing.tls-level");
+    if (r.tls_level != "none" && r.tls_level != "may" && r.tls_level != "encrypt" && r.tls_level != "verify" &&
+        r.tls_level != "secure")
+        c.fail("routing.tls-level", "is not one of none, may, encrypt, verify, secure");
     cfg.probe_connect_timeout = c.duration("probe.connect-timeout");
     cfg.probe_banner_timeout = c.duration("probe.banner-timeout");
     r.max_probes = c.count("probe.max-concurrent");

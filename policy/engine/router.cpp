@@ -47,6 +47,8 @@ bool router::denied(const std::string& address) const
 
 asio::awaitable<map_answer> router::lookup(const std::string& map, const std::string& key)
 {
+    if (map == "tls")
+        co_return tls_policy(key);
     bool sendmail = map == "mailertable";
     if ((map != "transport" && !sendmail) || cfg_.routing_mode == routing_config::mode::off)
         co_return map_answer{};
@@ -138,6 +140,7 @@ asio::awaitable<void> router::resolve_task(std::string domain)
             d.dns = std::move(r);
         d.resolved = true;
     } else {
+        remember_names(r);
         auto ttl = std::clamp(std::chrono::seconds(r.ttl), cfg_.min_route_ttl, cfg_.max_route_ttl);
         d.dns = std::move(r);
         d.resolved = true;
@@ -188,6 +191,55 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
         --it->second.probes;
     // The next address of this destination may be waiting for a slot.
     start_probes(domain, it->second);
+}
+
+void router::remember_names(const route_dns& dns)
+{
+    if (names_by_address_.size() > 4 * cfg_.max_destinations) {
+        names_by_address_.clear();
+        for (const auto& [domain, d] : dests_)
+            for (const auto& h : d.dns.hosts)
+                for (const auto& a : h.addresses)
+                    names_by_address_[a].push_back(h.name);
+    }
+    for (const auto& h : dns.hosts) {
+        for (const auto& a : h.addresses) {
+            auto& names = names_by_address_[a];
+            if (std::find(names.begin(), names.end(), h.name) == names.end() && names.size() < 8)
+                names.push_back(h.name);
+        }
+    }
+}
+
+map_answer router::tls_policy(std::string_view nexthop) const
+{
+    // Only keys of the form mxwarden emits: "[address]:port" or "[name]:port".
+    auto close = nexthop.find("]:");
+    if (nexthop.empty() || nexthop.front() != '[' || close == std::string_view::npos)
+        return {};
+    std::string inside = proto::to_lower(nexthop.substr(1, close - 1));
+    bool verifies = cfg_.tls_level == "verify" || cfg_.tls_level == "secure";
+    if (!proto::canonical_address(inside)) {
+        // A bracketed host name: Postfix checks the certificate against it
+        // by itself; the level is all it needs.
+        for (const auto& [domain, d] : dests_)
+            for (const auto& h : d.dns.hosts)
+                if (h.name == inside)
+                    return {map_answer::status::ok, cfg_.tls_level};
+        return {};
+    }
+    auto it = names_by_address_.find(inside);
+    if (it == names_by_address_.end() || it->second.empty())
+        return {};  // not a next hop of ours: other maps decide
+    if (!verifies)
+        return {map_answer::status::ok, cfg_.tls_level};
+    // Literal names in match= are compared with the certificate; servername=
+    // sends SNI. Both are attributes Postfix 3.7 knows (anything else would
+    // invalidate the policy and defer the mail).
+    std::string match;
+    for (const auto& n : it->second)
+        match.append(match.empty() ? "" : ":").append(n);
+    return {map_answer::status::ok, cfg_.tls_level + " match=" + match + " servername=" + it->second.front()};
 }
 
 route_choice router::choose(const std::string& domain, destination& d)

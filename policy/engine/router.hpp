@@ -43,6 +43,9 @@ struct routing_config {
     std::size_t max_probes = 32;                   ///< concurrent probes, all destinations
     std::size_t max_probes_per_destination = 2;
     std::uint16_t port = 25;
+    /// The TLS security level the site uses for remote mail, answered for
+    /// mxwarden's own next hops in the `tls` map (smtp_tls_policy_maps).
+    std::string tls_level = "may";
 };
 
 struct map_answer {
@@ -88,9 +91,10 @@ public:
     router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now, asio::any_io_executor ex,
            std::uint64_t seed, log_fn log);
 
-    /// A socketmap lookup: `map` is "transport" (Postfix transport_maps) or
-    /// "mailertable" (Sendmail), `key` as the MTA sent it. Both must outlive
-    /// the awaitable.
+    /// A socketmap lookup: `map` is "transport" (Postfix transport_maps),
+    /// "mailertable" (Sendmail) or "tls" (smtp_tls_policy_maps, keyed by a
+    /// next hop exactly as mxwarden emitted it), `key` as the MTA sent it.
+    /// Both must outlive the awaitable.
     asio::awaitable<map_answer> lookup(const std::string& map, const std::string& key);
 
     /// For `mxwarden route DOMAIN`: resolves (waiting up to the resolve
@@ -125,6 +129,8 @@ private:
     void start_probes(const std::string& domain, destination& d);
     asio::awaitable<bool> wait_resolved(const std::string& domain, std::chrono::milliseconds budget);
     [[nodiscard]] bool denied(const std::string& address) const;
+    [[nodiscard]] map_answer tls_policy(std::string_view nexthop) const;
+    void remember_names(const route_dns& dns);
 
     routing_config cfg_;
     dns::resolver& resolver_;
@@ -135,6 +141,9 @@ private:
     std::mt19937_64 rng_;
     log_fn log_;
     std::unordered_map<std::string, destination> dests_;
+    // MX names by address, for the tls map: a bracketed IP hides the name a
+    // certificate must match. Bounded; rebuilt from dests_ when it grows.
+    std::unordered_map<std::string, std::vector<std::string>> names_by_address_;
     std::size_t probes_running_ = 0;
 };
 

@@ -62,7 +62,7 @@ mxw_start_daemon "$work/state" "$daemon_log" --listen.policy="inet:127.0.0.1:$po
 mxw_postfix_create "$pf" "$smtpd_port"
 mxw_postfix_conf "$pf" "relay_domains = mxw.test" "smtp_helo_timeout = ${stock_helo_timeout}s" \
     "smtp_connect_timeout = 5s"
-postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=${mxw_helo_timeout}s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw"
+postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=${mxw_helo_timeout}s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw -o smtp_tls_policy_maps=socketmap:inet:127.0.0.1:$smap_port:tls"
 mxw_postfix_start "$pf" 127.0.0.10
 
 # The map as Postfix itself reads it: postmap speaks the socketmap protocol with Postfix's own client code.
@@ -100,6 +100,10 @@ for i in 1 2 3 4 5 6; do with+=("$(send_and_time "mxw-$i" "user$i@two-mx.mxw.tes
 echo "mxwarden route two-mx.mxw.test:"
 mxw_cli route two-mx.mxw.test | sed 's/^/  /'
 mxw_cli route two-mx.mxw.test --json | grep -q '"health":"dead"' || fail "route does not show mx1 as dead"
+# The TLS policy for a next hop mxwarden emitted, keyed exactly as the mxw clone looks it up.
+tls=$(postmap -c "$pf/etc" -q "[127.0.0.3]:25" "socketmap:inet:127.0.0.1:$smap_port:tls" || true)
+echo "postmap -q [127.0.0.3]:25 ...:tls -> $tls"
+[[ $tls == may ]] || fail "tls map: want 'may' for [127.0.0.3]:25, got '$tls'"
 
 # Stock Postfix: no transport_maps, its own MX lookup through nsd on 127.0.0.10:53.
 postconf -c "$pf/etc" -e "transport_maps =" >/dev/null

@@ -238,7 +238,7 @@ TEST_CASE_METHOD(fixture, "keys out of scope get NOTFOUND without any lookup")
         INFO(key);
         CHECK(lookup(rt, key).st == engine::map_answer::status::notfound);
     }
-    CHECK(lookup(rt, "u@two.example", "tls").st == engine::map_answer::status::notfound);
+    CHECK(lookup(rt, "u@two.example", "relay").st == engine::map_answer::status::notfound);
     CHECK(r.queries.empty());
     CHECK(rt.destination_of("u@corp.example") == "corp.example");  // only subdomains excluded
     CHECK(rt.destination_of("two.example") == "two.example");       // Sendmail sends the host itself
@@ -314,5 +314,40 @@ TEST_CASE_METHOD(fixture, "Sendmail mailertable: host keys, parents, and answer 
     for (const char* parent : {".example", "."}) {
         INFO(parent);
         CHECK(lookup(rt, parent, "mailertable").st == engine::map_answer::status::notfound);
+    }
+}
+
+TEST_CASE_METHOD(fixture, "tls map: the site's level for our next hops, names to match when it verifies")
+{
+    SECTION("opportunistic level")
+    {
+        auto rt = make();
+        ok(rt, "u@two.example");
+        CHECK(lookup(rt, "[192.0.2.1]:25", "tls").data == "may");
+    }
+    SECTION("a verifying level names the MX host the bracketed IP hides")
+    {
+        cfg.tls_level = "secure";
+        auto rt = make();
+        ok(rt, "u@two.example");
+        CHECK(lookup(rt, "[192.0.2.2]:25", "tls").data ==
+              "secure match=mx2.two.example servername=mx2.two.example");
+    }
+    SECTION("keys that are not our next hops are left to other maps")
+    {
+        auto rt = make();
+        ok(rt, "u@two.example");
+        for (const char* key : {"[203.0.113.9]:25", "two.example", ".example", "[mx9.example]:25"}) {
+            INFO(key);
+            CHECK(lookup(rt, key, "tls").st == engine::map_answer::status::notfound);
+        }
+    }
+    SECTION("hostname next hops get the level alone")
+    {
+        cfg.nexthop_form = engine::routing_config::form::hostname;
+        cfg.tls_level = "verify";
+        auto rt = make();
+        ok(rt, "u@two.example");
+        CHECK(lookup(rt, "[mx1.two.example]:25", "tls").data == "verify");
     }
 }
