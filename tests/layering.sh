@@ -7,8 +7,8 @@ bad=0
 if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|unbound\.h)' "$src/proto"; then
   echo "proto/ must depend on the standard library only"; bad=1
 fi
-if grep -rnE '#include +[<"](unbound\.h|dns/unbound|dns/lookup_queue|daemon/|net/(listener|policy_session|control_session))' "$src/engine"; then
-  echo "engine/ must not include libunbound, the daemon or sessions"; bad=1
+if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|store/|dns/unbound|dns/lookup_queue|daemon/|net/(listener|policy_session|control_session))' "$src/engine"; then
+  echo "engine/ must not include libunbound, SQLite, the daemon or sessions"; bad=1
 fi
 [ $bad = 0 ] && echo "layering ok"
 exit $bad

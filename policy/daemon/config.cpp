@@ -1,6 +1,7 @@
 #include "daemon/config.hpp"
 
 #include "daemon/duration.hpp"
+#include "proto/nexthop.hpp"
 #include "proto/sanitize.hpp"
 
 #include <boost/program_options.hpp>
@@ -17,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 51> options{{
+constexpr std::array<option_spec, 56> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
@@ -49,7 +50,10 @@ constexpr std::array<option_spec, 51> options{{
     {"client.no-ptr", "tag", "client address has no PTR: reject | defer | quarantine | tag | ignore"},
     {"client.not-confirmed", "tag", "PTR name does not resolve back to the client address: same actions"},
     {"client.tempfail", "tag", "PTR or forward lookups failed temporarily: same actions"},
-    {"routing.mode", "mx", "mx: choose healthy MX hosts for the MTA; off: answer nothing (the MTA routes)"},
+    {"routing.mode", "mx", "mx: choose healthy MX hosts for the MTA; smarthost: send all remote mail to "
+                           "routing.smarthost; off: answer nothing (the MTA routes)"},
+    {"routing.smarthost", "", "smarthost mode: host[:port] or [host]:port, a name or an IP; its addresses are "
+                              "probed and the last good ones kept through DNS outages and restarts"},
     {"routing.transport", "mxw", "Postfix transport named in routing answers (the smtp clone with a short greeting timeout)"},
     {"routing.quarantine-transport", "mxq", "Postfix transport for quarantined mail (routing and the quarantine action)"},
     {"routing.nexthop-form", "ip", "ip: [192.0.2.7]:25; hostname: [mx.example.com]:25 (keeps DANE and certificate names)"},
@@ -65,6 +69,12 @@ constexpr std::array<option_spec, 51> options{{
     {"routing.tls-level", "may", "TLS level for remote mail (none | may | encrypt | verify | secure), answered in the tls map "
                                   "with match= and servername= set to the MX name when it verifies"},
     {"routing.answer-budget", "100ms", "longest a lookup waits for DNS of a new destination before answering"},
+    {"quarantine.database", "", "quarantine store (SQLite); empty = STATE-DIR/quarantine.db"},
+    {"quarantine.retention", "30d", "released and deleted entries are purged after this; held mail is kept until "
+                                    "an admin acts"},
+    {"quarantine.release-via", "sendmail:/usr/sbin/sendmail", "how release re-injects: sendmail:PATH (the MTA's "
+                                                              "sendmail binary) or smtp:IP:PORT"},
+    {"quarantine.max-message-size", "52428800", "largest message the quarantine takes, in bytes"},
     {"probe.connect-timeout", "10s", "TCP connect deadline of one banner probe"},
     {"probe.banner-timeout", "30s", "wait for the complete 220 greeting (postscreen and greet pauses delay it on purpose)"},
     {"probe.max-concurrent", "32", "most probes in flight, all destinations together"},
@@ -269,8 +279,19 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     auto& r = cfg.routing;
     const auto& rmode = c.str("routing.mode");
     if (rmode == "mx") r.routing_mode = engine::routing_config::mode::mx;
+    else if (rmode == "smarthost") r.routing_mode = engine::routing_config::mode::smarthost;
     else if (rmode == "off") r.routing_mode = engine::routing_config::mode::off;
-    else c.fail("routing.mode", "is not mx or off");
+    else c.fail("routing.mode", "is not mx, smarthost or off");
+    if (!c.str("routing.smarthost").empty()) {
+        if (auto sh = proto::parse_smarthost(c.str("routing.smarthost"))) {
+            r.smarthost = sh->host;
+            r.smarthost_port = sh->port;
+        } else {
+            c.fail("routing.smarthost", "is not host[:port] or [host]:port (a DNS name or an IP address)");
+        }
+    } else if (r.routing_mode == engine::routing_config::mode::smarthost) {
+        c.fail("routing.smarthost", "must be set when routing.mode = smarthost");
+    }
     r.transport = c.str("routing.transport");
     if (!valid_token(r.transport, "-_"))
         c.fail("routing.transport", "is not a Postfix transport name");
@@ -313,6 +334,21 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     if (r.tls_level != "none" && r.tls_level != "may" && r.tls_level != "encrypt" && r.tls_level != "verify" &&
         r.tls_level != "secure")
         c.fail("routing.tls-level", "is not one of none, may, encrypt, verify, secure");
+    auto& q = cfg.quarantine;
+    q.database = c.str("quarantine.database").empty() ? cfg.state_dir + "/quarantine.db"
+                                                       : absolute(c.str("quarantine.database"), cwd);
+    q.retention = c.seconds("quarantine.retention");
+    const auto& via = c.str("quarantine.release-via");
+    if (via.starts_with("sendmail:") && via.size() > 9 && via[9] == '/') {
+        q.release_via = quarantine_settings::release::sendmail;
+        q.sendmail_path = via.substr(9);
+    } else if (auto ep = via.starts_with("smtp:") ? proto::parse_endpoint("inet:" + via.substr(5)) : std::nullopt) {
+        q.release_via = quarantine_settings::release::smtp;
+        q.smtp = *ep;
+    } else {
+        c.fail("quarantine.release-via", "is not sendmail:/ABSOLUTE/PATH or smtp:IP:PORT");
+    }
+    q.max_message_bytes = c.count("quarantine.max-message-size");
     cfg.probe_connect_timeout = c.duration("probe.connect-timeout");
     cfg.probe_banner_timeout = c.duration("probe.banner-timeout");
     r.max_probes = c.count("probe.max-concurrent");

@@ -30,6 +30,16 @@ std::span<const option_spec> option_table() noexcept;
 
 inline constexpr std::string_view default_config_file = "/etc/mxwarden/mxwarden.conf";
 
+/// Where the quarantine store is and how released mail goes back to the MTA.
+struct quarantine_settings {
+    std::string database;  ///< absolute path of the SQLite file
+    std::chrono::seconds retention{30 * 86400};
+    enum class release { sendmail, smtp } release_via = release::sendmail;
+    std::string sendmail_path = "/usr/sbin/sendmail";
+    proto::endpoint smtp;  ///< release_via == smtp: an inet endpoint
+    std::size_t max_message_bytes = 50 * 1024 * 1024;
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -40,6 +50,7 @@ struct config {
     engine::policy_config policy;
     engine::routing_config routing;
     engine::health_config health;
+    quarantine_settings quarantine;
     bool deny_local_addresses = true;
     std::chrono::milliseconds probe_connect_timeout{10000};
     std::chrono::milliseconds probe_banner_timeout{30000};

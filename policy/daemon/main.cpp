@@ -11,6 +11,9 @@
 #include "net/socketmap_session.hpp"
 #include "proto/json.hpp"
 #include "proto/sanitize.hpp"
+#include "store/route_store.hpp"
+
+#include <boost/asio/thread_pool.hpp>
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -58,6 +61,37 @@ std::vector<proto::cidr> local_addresses()
                 out.push_back(*c);
     }
     ::freeifaddrs(list);
+    return out;
+}
+
+// Between the router's routes and their rows in the route store.
+store::saved_route to_saved(const engine::router::saved_route& r)
+{
+    store::saved_route out;
+    out.destination = r.destination;
+    out.saved_at = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    // Only routes that name hosts are worth keeping through an outage.
+    if (r.dns.k != engine::route_dns::kind::mx && r.dns.k != engine::route_dns::kind::implicit)
+        return out;
+    out.implicit = r.dns.k == engine::route_dns::kind::implicit;
+    out.ttl = r.dns.ttl;
+    out.evidence = r.dns.evidence;
+    for (const auto& h : r.dns.hosts)
+        out.hosts.push_back(store::saved_host{h.preference, h.name, h.addresses});
+    return out;
+}
+
+engine::router::saved_route from_saved(const store::saved_route& r)
+{
+    engine::router::saved_route out;
+    out.destination = r.destination;
+    out.dns.k = r.implicit ? engine::route_dns::kind::implicit : engine::route_dns::kind::mx;
+    out.dns.ttl = r.ttl;
+    out.dns.evidence = "saved " + std::to_string(r.saved_at) + ": " + r.evidence;
+    for (const auto& h : r.hosts)
+        out.dns.hosts.push_back(engine::mx_host{h.preference, h.name, h.addresses});
     return out;
 }
 
@@ -182,6 +216,37 @@ int main(int argc, char** argv)
             routing.deny.push_back(a);
     engine::router router(routing, *resolver, prober, health, [] { return dns::clock::now(); }, io.get_executor(),
                           std::random_device{}(), [&log](const std::string& line) { log.info(line); });
+    // Last-known-good routes: loaded before serving (a restart during a DNS
+    // outage still routes, seed 000), written on their own thread so the
+    // loop never waits on the disk.
+    std::unique_ptr<store::route_store> routes;
+    try {
+        routes = std::make_unique<store::route_store>(cfg->state_dir + "/routes.db");
+        std::vector<engine::router::saved_route> restored;
+        for (const auto& r : routes->load(routing.max_destinations))
+            restored.push_back(from_saved(r));
+        router.restore(restored);
+        log.info("event=routes-restored count=" + std::to_string(restored.size()));
+    } catch (const store::sqlite_error& e) {
+        // Routing works without it, only not through a restart in an outage.
+        log.error("event=route-store-error error=" + proto::log_value(e.what()) + " persist=no");
+        routes.reset();
+    }
+    asio::thread_pool store_thread(1);
+    if (routes) {
+        router.on_route_changed([&](const engine::router::saved_route& r) {
+            asio::post(store_thread, [&, row = to_saved(r)] {
+                try {
+                    routes->save(row);
+                } catch (const store::sqlite_error& e) {
+                    asio::post(io, [&log, what = std::string(e.what()), d = row.destination] {
+                        log.error("event=route-store-error destination=" + proto::log_value(d) +
+                                  " error=" + proto::log_value(what));
+                    });
+                }
+            });
+        });
+    }
     net::socketmap_service socketmap{router, log, cfg->policy_idle_timeout};
     net::connection_count socketmap_conns{cfg->policy_max_connections};
     counters count{eng, router, health, *resolver, policy, socketmap, policy_conns};
@@ -232,6 +297,7 @@ int main(int argc, char** argv)
              proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file));
     log.flush();
     io.run();
+    store_thread.join();  // every route change queued so far reaches the disk
     log.flush();
     return 0;
 }

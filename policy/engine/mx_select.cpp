@@ -73,6 +73,28 @@ void order_mx(std::vector<proto::mx_rdata>& mx, std::mt19937_64& rng)
     }
 }
 
+asio::awaitable<route_dns> resolve_host(dns::resolver& r, const std::string& host, family_order families,
+                                        dns::clock::time_point deadline)
+{
+    route_dns out;
+    if (auto ip = proto::canonical_address(host)) {
+        out.k = route_dns::kind::implicit;
+        out.ttl = 86400;
+        out.hosts.push_back(mx_host{0, host, {*ip}});
+        out.evidence = "address literal " + *ip;
+        co_return out;
+    }
+    bool first_ttl = true, temporary = false;
+    auto addrs = co_await addresses_of(r, host, families, out, first_ttl, temporary, deadline);
+    if (addrs.empty()) {
+        out.k = route_dns::kind::tempfail;
+        co_return out;
+    }
+    out.k = route_dns::kind::implicit;
+    out.hosts.push_back(mx_host{0, host, std::move(addrs)});
+    co_return out;
+}
+
 asio::awaitable<route_dns> resolve_route(dns::resolver& r, const std::string& domain, mx_limits limits,
                                          std::mt19937_64& rng, dns::clock::time_point deadline)
 {

@@ -46,6 +46,13 @@ struct mx_limits {
     std::size_t max_hosts = 10;  ///< MX hosts whose addresses are looked up
 };
 
+/// The addresses of one host (a smart host): an IP literal is used as it
+/// is; a name is looked up in the configured family order. NXDOMAIN counts
+/// as a failure here: a smart host that vanished from DNS is an outage,
+/// not a reason to bounce all mail. `host` must outlive the awaitable.
+asio::awaitable<route_dns> resolve_host(dns::resolver& r, const std::string& host, family_order families,
+                                        dns::clock::time_point deadline);
+
 /// `domain` must outlive the awaitable (co_await it at once).
 asio::awaitable<route_dns> resolve_route(dns::resolver& r, const std::string& domain, mx_limits limits,
                                          std::mt19937_64& rng, dns::clock::time_point deadline);

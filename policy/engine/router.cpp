@@ -8,6 +8,16 @@
 namespace mxw::engine {
 namespace {
 
+bool same_hosts(const std::vector<mx_host>& a, const std::vector<mx_host>& b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].name != b[i].name || a[i].addresses != b[i].addresses)
+            return false;
+    return true;
+}
+
 std::string age(std::chrono::steady_clock::duration d)
 {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
@@ -50,9 +60,21 @@ asio::awaitable<map_answer> router::lookup(const std::string& map, const std::st
     if (map == "tls")
         co_return tls_policy(key);
     bool sendmail = map == "mailertable";
-    if ((map != "transport" && !sendmail) || cfg_.routing_mode == routing_config::mode::off)
+    bool relay = map == "relay";
+    bool smarthost = cfg_.routing_mode == routing_config::mode::smarthost;
+    if ((map != "transport" && !sendmail && !relay) || cfg_.routing_mode == routing_config::mode::off)
         co_return map_answer{};
-    const std::string domain = destination_of(key);
+    // Smart host mode: every destination in scope goes to the one smart
+    // host, tracked as a destination of its own. Postfix's "*" stays
+    // NOTFOUND even here: it follows a NOTFOUND for the address itself,
+    // i.e. an excluded (local) domain, which must keep Postfix's routing.
+    // The relay map (sender_dependent_relayhost_maps) is keyed by sender
+    // and only consulted for remote mail, so any key gets the smart host.
+    if (relay && !smarthost)
+        co_return map_answer{};
+    std::string domain = relay ? smarthost_destination() : destination_of(key);
+    if (smarthost && !domain.empty())
+        domain = smarthost_destination();
     if (domain.empty())
         co_return map_answer{};
     auto it = dests_.find(domain);
@@ -76,6 +98,8 @@ asio::awaitable<map_answer> router::lookup(const std::string& map, const std::st
     if (again == dests_.end())
         co_return map_answer{};
     route_choice c = choose(domain, again->second);
+    if (relay)
+        co_return format_relayhost(c, cfg_);
     co_return sendmail ? format_sendmail(c, cfg_) : format_postfix(c, cfg_);
 }
 
@@ -116,7 +140,13 @@ void router::start_resolve(const std::string& domain)
 
 asio::awaitable<void> router::resolve_task(std::string domain)
 {
-    route_dns r = co_await resolve_route(resolver_, domain, cfg_.limits, rng_, now_() + cfg_.resolve_deadline);
+    auto deadline = now_() + cfg_.resolve_deadline;
+    // g++ 12 cannot compile co_await inside a conditional expression.
+    route_dns r;
+    if (domain == smarthost_destination())
+        r = co_await resolve_host(resolver_, cfg_.smarthost, cfg_.limits.families, deadline);
+    else
+        r = co_await resolve_route(resolver_, domain, cfg_.limits, rng_, deadline);
     auto it = dests_.find(domain);
     if (it == dests_.end())
         co_return;
@@ -142,7 +172,10 @@ asio::awaitable<void> router::resolve_task(std::string domain)
     } else {
         remember_names(r);
         auto ttl = std::clamp(std::chrono::seconds(r.ttl), cfg_.min_route_ttl, cfg_.max_route_ttl);
+        bool changed = !d.resolved || d.dns.k != r.k || !same_hosts(d.dns.hosts, r.hosts);
         d.dns = std::move(r);
+        if (changed && save_)
+            save_(saved_route{domain, d.dns});
         d.resolved = true;
         d.dns_failing = false;
         d.dns_failing_since = {};
@@ -178,7 +211,7 @@ void router::start_probes(const std::string& domain, destination& d)
 
 asio::awaitable<void> router::probe_task(std::string domain, std::string address)
 {
-    probe_result r = co_await prober_.probe(address, cfg_.port);
+    probe_result r = co_await prober_.probe(address, hop_port(cfg_));
     health_.record(address, r, now_());
     --probes_running_;
     log_("event=probe domain=" + proto::log_value(domain) + " address=" + address + " result=" +
@@ -191,6 +224,19 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
         --it->second.probes;
     // The next address of this destination may be waiting for a slot.
     start_probes(domain, it->second);
+}
+
+void router::restore(const std::vector<saved_route>& routes)
+{
+    for (const auto& r : routes) {
+        if (dests_.size() >= cfg_.max_destinations)
+            break;
+        destination& d = dests_[r.destination];
+        d.dns = r.dns;
+        d.resolved = true;
+        d.expires = {};  // resolve again at first use; keep this if that fails
+        remember_names(r.dns);
+    }
 }
 
 void router::remember_names(const route_dns& dns)
@@ -328,13 +374,27 @@ map_answer format_postfix(const route_choice& c, const routing_config& cfg)
     case kind::quarantine: return {map_answer::status::ok, cfg.quarantine_transport + ":" + c.text};
     case kind::hops: break;
     }
+    return {map_answer::status::ok, cfg.transport + ":" + hop_list(c, cfg)};
+}
+
+std::string hop_list(const route_choice& c, const routing_config& cfg)
+{
     // "[192.0.2.7]:25"; Postfix reads "[2001:db8::1]:25" as an IPv6 literal
     // too (smtp_addr.c), and "[mx.example.com]:25" as a host without MX
     // lookup. One port style everywhere keeps TLS policy keys matching.
-    std::string out = cfg.transport + ":";
+    std::string out;
     for (std::size_t i = 0; i < c.hops.size(); ++i)
-        out.append(i ? ", [" : "[").append(c.hops[i]).append("]:").append(std::to_string(cfg.port));
-    return {map_answer::status::ok, out};
+        out.append(i ? ", [" : "[").append(c.hops[i]).append("]:").append(std::to_string(hop_port(cfg)));
+    return out;
+}
+
+map_answer format_relayhost(const route_choice& c, const routing_config& cfg)
+{
+    // A relayhost value names next hops only: no transport, so no error:
+    // or quarantine answer; those fall back to Postfix's own relayhost.
+    if (c.k != route_choice::kind::hops)
+        return {};
+    return {map_answer::status::ok, hop_list(c, cfg)};
 }
 
 map_answer format_sendmail(const route_choice& c, const routing_config& cfg)
@@ -368,17 +428,23 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
         co_return json ? "{\"error\":\"out of scope\"}\n" : "out of scope (excluded, wildcard or address literal)\n";
     const std::string key = "postmaster@" + domain;
     const std::string map = "transport";
+    // In smart host mode every domain routes to the smart host: explain that.
+    const std::string tracked =
+        cfg_.routing_mode == routing_config::mode::smarthost ? smarthost_destination() : domain;
     // A first lookup starts the work; then wait as long as resolving may take.
     map_answer a = co_await lookup(map, key);
-    if (!dests_[domain].resolved || dests_[domain].resolving)
-        co_await wait_resolved(domain, cfg_.resolve_deadline);
+    if (!dests_[tracked].resolved || dests_[tracked].resolving)
+        co_await wait_resolved(tracked, cfg_.resolve_deadline);
     a = co_await lookup(map, key);
-    const destination& d = dests_[domain];
+    const destination& d = dests_[tracked];
     auto now = now_();
     std::string reply = a.st == map_answer::status::ok ? "OK " + a.data : "NOTFOUND";
     if (json) {
         proto::json_writer w;
-        w.begin_object().key("domain").value(domain).key("dns").value(to_string(d.dns.k));
+        w.begin_object().key("domain").value(domain);
+        if (tracked != domain)
+            w.key("smarthost").value(cfg_.smarthost + ":" + std::to_string(cfg_.smarthost_port));
+        w.key("dns").value(to_string(d.dns.k));
         w.key("dns_failing").value(d.dns_failing).key("evidence").value(d.dns.evidence);
         w.key("hosts").begin_array();
         for (const auto& h : d.dns.hosts) {
@@ -401,6 +467,8 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
         co_return w.str() + "\n";
     }
     std::string out = "domain:   " + domain + "\n";
+    if (tracked != domain)
+        out += "via:      smart host " + cfg_.smarthost + ":" + std::to_string(cfg_.smarthost_port) + "\n";
     out += "dns:      " + std::string(to_string(d.dns.k)) + (d.dns_failing ? " (failing now; last-known-good)" : "") + "\n";
     out += "evidence: " + proto::sanitize(d.dns.evidence, 4000) + "\n";
     for (const auto& h : d.dns.hosts) {

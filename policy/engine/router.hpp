@@ -21,7 +21,9 @@
 namespace mxw::engine {
 
 struct routing_config {
-    enum class mode { mx, off } routing_mode = mode::mx;
+    enum class mode { mx, smarthost, off } routing_mode = mode::mx;
+    std::string smarthost;  ///< host name or address (smarthost mode)
+    std::uint16_t smarthost_port = 25;
     enum class form { ip, hostname } nexthop_form = form::ip;
     enum class unroutable { bounce, quarantine, postfix };
     std::string transport = "mxw";
@@ -69,6 +71,20 @@ struct route_choice {
 /// never meets a malformed next hop.
 map_answer format_postfix(const route_choice& c, const routing_config& cfg);
 
+/// Postfix relayhost syntax, for sender_dependent_relayhost_maps:
+/// "[192.0.2.1]:587, [192.0.2.2]:587"; anything but hops is NOTFOUND.
+map_answer format_relayhost(const route_choice& c, const routing_config& cfg);
+
+/// The hops of `c` as "[a]:port, [b]:port".
+std::string hop_list(const route_choice& c, const routing_config& cfg);
+
+/// The port mxwarden's next hops (and probes) use: the smart host's in
+/// smart host mode, else the SMTP port.
+inline std::uint16_t hop_port(const routing_config& cfg) noexcept
+{
+    return cfg.routing_mode == routing_config::mode::smarthost ? cfg.smarthost_port : cfg.port;
+}
+
 /// Sendmail mailertable syntax: "esmtp:[192.0.2.1]:[IPv6:2001:db8::1]"
 /// (colon-separated hosts are tried in order, the port comes from the
 /// mailer), "error:5.1.10:550 text", "mxq:reason".
@@ -92,7 +108,8 @@ public:
            std::uint64_t seed, log_fn log);
 
     /// A socketmap lookup: `map` is "transport" (Postfix transport_maps),
-    /// "mailertable" (Sendmail) or "tls" (smtp_tls_policy_maps, keyed by a
+    /// "mailertable" (Sendmail), "relay" (sender_dependent_relayhost_maps,
+    /// smart host mode only) or "tls" (smtp_tls_policy_maps, keyed by a
     /// next hop exactly as mxwarden emitted it), `key` as the MTA sent it.
     /// Both must outlive the awaitable.
     asio::awaitable<map_answer> lookup(const std::string& map, const std::string& key);
@@ -107,7 +124,23 @@ public:
     [[nodiscard]] std::string destination_of(std::string_view key) const;
 
     [[nodiscard]] std::size_t destinations() const noexcept { return dests_.size(); }
+
+    /// A destination's route as last resolved successfully, for persisting.
+    struct saved_route {
+        std::string destination;
+        route_dns dns;
+    };
+    /// Called after every successful resolution that changed a route.
+    using save_fn = std::function<void(const saved_route&)>;
+    void on_route_changed(save_fn f) { save_ = std::move(f); }
+    /// Loads persisted last-known-good routes before serving: each is used
+    /// until a fresh resolution succeeds, and through a DNS outage.
+    void restore(const std::vector<saved_route>& routes);
     [[nodiscard]] std::size_t probes_running() const noexcept { return probes_running_; }
+
+    /// The destination the smart host is tracked under: "[relay.example.net]"
+    /// (brackets, so that no recipient domain can collide with it).
+    [[nodiscard]] std::string smarthost_destination() const { return "[" + cfg_.smarthost + "]"; }
 
 private:
     struct destination {
@@ -145,6 +178,7 @@ private:
     // certificate must match. Bounded; rebuilt from dests_ when it grows.
     std::unordered_map<std::string, std::vector<std::string>> names_by_address_;
     std::size_t probes_running_ = 0;
+    save_fn save_;
 };
 
 }  // namespace mxw::engine

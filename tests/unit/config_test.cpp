@@ -203,6 +203,10 @@ TEST_CASE("build_config reads valid non-default values", "[config]")
         {"policy.deadline-action", "defer"},
         {"sender.null-mx", "quarantine"},
         {"client.check", "0"},
+        {"routing.mode", "smarthost"},
+        {"routing.smarthost", "[Relay.Example.net]:587"},
+        {"quarantine.database", "q/store.db"},
+        {"quarantine.release-via", "smtp:127.0.0.1:10027"},
     });
     CHECK(cfg.state_dir == "/srv/mxw/lib");
     CHECK(cfg.log_syslog);
@@ -218,6 +222,12 @@ TEST_CASE("build_config reads valid non-default values", "[config]")
     CHECK(cfg.policy.actions[static_cast<std::size_t>(mxw::engine::outcome::null_mx)] ==
           mxw::engine::action::quarantine);
     CHECK_FALSE(cfg.policy.client_check);
+    CHECK(cfg.routing.routing_mode == mxw::engine::routing_config::mode::smarthost);
+    CHECK(cfg.routing.smarthost == "relay.example.net");
+    CHECK(cfg.routing.smarthost_port == 587);
+    CHECK(cfg.quarantine.database == "/srv/mxw/q/store.db");
+    CHECK(cfg.quarantine.release_via == daemon_::quarantine_settings::release::smtp);
+    CHECK(cfg.quarantine.smtp == *mxw::proto::parse_endpoint("inet:127.0.0.1:10027"));
 }
 
 TEST_CASE("each invalid value gives one error that starts with its key", "[config]")
@@ -260,6 +270,13 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
         {"client.not-confirmed", "accept"},
         {"client.tempfail", "retry"},
         {"routing.quarantine-transport", "mxq:"},
+        {"routing.mode", "relay"},
+        {"routing.smarthost", "relay.example.net:smtp"},
+        {"routing.smarthost", "[2001:db8::7"},
+        {"quarantine.retention", "forever"},
+        {"quarantine.release-via", "sendmail"},
+        {"quarantine.release-via", "smtp:localhost:25"},
+        {"quarantine.max-message-size", "0"},
     }));
     INFO(c.key << " = '" << c.value << "'");
     std::vector<std::string> errors;
@@ -267,6 +284,14 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
     REQUIRE(errors.size() == 1);
     INFO(errors.front());
     CHECK(errors.front().starts_with(c.key + ": "));
+}
+
+TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
+{
+    std::vector<std::string> errors;
+    CHECK_FALSE(daemon_::build_config({{"routing.mode", "smarthost"}}, cwd, errors).has_value());
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front() == "routing.smarthost: '' must be set when routing.mode = smarthost");
 }
 
 TEST_CASE("parse_command_line splits config file, overrides, flags and verbs", "[config][cli]")

@@ -5,12 +5,14 @@
 // tables concentrate on near misses.
 #include "daemon/duration.hpp"
 #include "proto/endpoint.hpp"
+#include "proto/nexthop.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace std::string_literals;
 using namespace std::chrono_literals;
@@ -163,4 +165,30 @@ TEST_CASE("parse_duration reads a number and a unit", "[duration]")
     }));
     INFO(c.label);
     CHECK(mxw::daemon::parse_duration(c.in) == c.want);
+}
+
+TEST_CASE("parse_smarthost takes the forms admins write", "[smarthost]")
+{
+    using mxw::proto::parse_smarthost;
+    using mxw::proto::smarthost;
+    CHECK(parse_smarthost("relay.example.net") == smarthost{"relay.example.net", 25});
+    CHECK(parse_smarthost("Relay.Example.NET:587") == smarthost{"relay.example.net", 587});
+    CHECK(parse_smarthost("[relay.example.net]:587") == smarthost{"relay.example.net", 587});
+    CHECK(parse_smarthost("[relay.example.net]") == smarthost{"relay.example.net", 25});
+    CHECK(parse_smarthost("192.0.2.7:2525") == smarthost{"192.0.2.7", 2525});
+    CHECK(parse_smarthost("[2001:DB8::7]:587") == smarthost{"2001:db8::7", 587});
+    CHECK(parse_smarthost("2001:db8::7") == smarthost{"2001:db8::7", 25});
+    CHECK(parse_smarthost("relay:65535") == smarthost{"relay", 65535});
+    CHECK(parse_smarthost(std::string(63, 'a') + ".example") == smarthost{std::string(63, 'a') + ".example", 25});
+}
+
+TEST_CASE("parse_smarthost refuses what Postfix could not use", "[smarthost]")
+{
+    using mxw::proto::parse_smarthost;
+    for (const std::string& bad : std::vector<std::string>{"", ":25", "relay:", "relay:0", "relay:65536", "relay:025", "relay:x", "[relay", "[relay]x",
+                            "[relay]:", "relay..example", ".relay", "relay.", "re lay", "relay/x", "[2001:db8::7",
+                            "2001:db8::7:587x", std::string(64, 'a') + ".example", std::string(254, 'a')}) {
+        INFO(bad);
+        CHECK_FALSE(parse_smarthost(bad));
+    }
 }

@@ -351,3 +351,74 @@ TEST_CASE_METHOD(fixture, "tls map: the site's level for our next hops, names to
         CHECK(lookup(rt, "[mx1.two.example]:25", "tls").data == "verify");
     }
 }
+
+TEST_CASE_METHOD(fixture, "smart host mode: every remote domain goes to the smart host's probed addresses")
+{
+    cfg.routing_mode = engine::routing_config::mode::smarthost;
+    cfg.smarthost = "relay.example.net";
+    cfg.smarthost_port = 587;
+    cfg.exclude = {"local.example"};
+    r.values("relay.example.net", rrtype::a, {"198.51.100.7", "198.51.100.8"});
+    r.answer("relay.example.net", rrtype::aaaa, status::nodata);
+    p.outcomes["198.51.100.7"] = probe_outcome::banner_timeout;
+    auto rt = make();
+    CHECK(ok(rt, "a@one.example") == "mxw:[198.51.100.7]:587, [198.51.100.8]:587");
+    CHECK(ok(rt, "b@two.example") == "mxw:[198.51.100.8]:587");  // the silent one is left out
+    for (const auto& q : r.queries)
+        CHECK(q.starts_with("A") == true);  // the smart host's addresses only: no MX lookups at all
+    // An excluded (local) domain and then Postfix's "*" keep Postfix's own routing.
+    CHECK(lookup(rt, "c@local.example").st == engine::map_answer::status::notfound);
+    CHECK(lookup(rt, "*").st == engine::map_answer::status::notfound);
+    // sender_dependent_relayhost_maps: any sender key, next hops without a transport.
+    CHECK(lookup(rt, "someone@sender.example", "relay").data == "[198.51.100.8]:587");
+    CHECK(lookup(rt, "<>", "relay").data == "[198.51.100.8]:587");
+    // The tls map knows the smart host's name for its addresses.
+    cfg.tls_level = "verify";
+    auto verifying = make();
+    ok(verifying, "a@one.example");
+    CHECK(lookup(verifying, "[198.51.100.8]:587", "tls").data ==
+          "verify match=relay.example.net servername=relay.example.net");
+}
+
+TEST_CASE_METHOD(fixture, "smart host mode: DNS breaks, restored routes keep mail flowing (seed 000)")
+{
+    cfg.routing_mode = engine::routing_config::mode::smarthost;
+    cfg.smarthost = "relay.example.net";
+    cfg.smarthost_port = 25;
+    r.values("relay.example.net", rrtype::a, {"198.51.100.7"});
+    r.answer("relay.example.net", rrtype::aaaa, status::nodata);
+    std::vector<engine::router::saved_route> saved;
+    {
+        auto rt = make();
+        rt.on_route_changed([&](const engine::router::saved_route& s) { saved.push_back(s); });
+        CHECK(ok(rt, "a@one.example") == "mxw:[198.51.100.7]:25");
+        ok(rt, "a@one.example");
+    }
+    REQUIRE(saved.size() == 1);  // saved once: the second answer changed nothing
+    CHECK(saved[0].destination == "[relay.example.net]");
+    // A restart while DNS for the smart host fails: the saved route is used.
+    r.answer("relay.example.net", rrtype::a, status::servfail);
+    r.answer("relay.example.net", rrtype::aaaa, status::servfail);
+    auto restarted = make();
+    restarted.restore(saved);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(ok(restarted, "b@two.example") == "mxw:[198.51.100.7]:25");
+        clock.now += 7201s;  // past quarantine-after: a working last-known-good route is never quarantined
+    }
+}
+
+TEST_CASE_METHOD(fixture, "smart host given as an address is used without DNS")
+{
+    cfg.routing_mode = engine::routing_config::mode::smarthost;
+    cfg.smarthost = "198.51.100.9";
+    cfg.smarthost_port = 2525;
+    auto rt = make();
+    CHECK(ok(rt, "a@one.example") == "mxw:[198.51.100.9]:2525");
+    CHECK(lookup(rt, "a@one.example", "mailertable").data == "esmtp:[198.51.100.9]");
+}
+
+TEST_CASE_METHOD(fixture, "the relay map answers nothing outside smart host mode")
+{
+    auto rt = make();
+    CHECK(lookup(rt, "someone@two.example", "relay").st == engine::map_answer::status::notfound);
+}
