@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 56> options{{
+constexpr std::array<option_spec, 57> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
@@ -69,6 +69,8 @@ constexpr std::array<option_spec, 56> options{{
     {"routing.tls-level", "may", "TLS level for remote mail (none | may | encrypt | verify | secure), answered in the tls map "
                                   "with match= and servername= set to the MX name when it verifies"},
     {"routing.answer-budget", "100ms", "longest a lookup waits for DNS of a new destination before answering"},
+    {"routing.min-ttl", "60s", "shortest time a route is used before DNS is asked again (longer DNS TTLs are kept, "
+                               "up to 1h)"},
     {"quarantine.database", "", "quarantine store (SQLite); empty = STATE-DIR/quarantine.db"},
     {"quarantine.retention", "30d", "released and deleted entries are purged after this; held mail is kept until "
                                     "an admin acts"},
@@ -330,6 +332,9 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     r.on_null_mx = unroutable("routing.null-mx");
     r.on_nxdomain = unroutable("routing.nxdomain");
     r.answer_budget = c.duration("routing.answer-budget");
+    r.min_route_ttl = c.seconds("routing.min-ttl");
+    if (r.min_route_ttl > r.max_route_ttl)
+        c.fail("routing.min-ttl", "must not be longer than 1h");
     r.tls_level = c.str("routing.tls-level");
     if (r.tls_level != "none" && r.tls_level != "may" && r.tls_level != "encrypt" && r.tls_level != "verify" &&
         r.tls_level != "secure")

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <csignal>
+#include <ctime>
 #include <random>
 #include <filesystem>
 #include <iostream>
@@ -89,7 +90,12 @@ engine::router::saved_route from_saved(const store::saved_route& r)
     out.destination = r.destination;
     out.dns.k = r.implicit ? engine::route_dns::kind::implicit : engine::route_dns::kind::mx;
     out.dns.ttl = r.ttl;
-    out.dns.evidence = "saved " + std::to_string(r.saved_at) + ": " + r.evidence;
+    std::time_t t = static_cast<std::time_t>(r.saved_at);
+    std::tm tm{};
+    char when[32] = "?";
+    if (::gmtime_r(&t, &tm))
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    out.dns.evidence = std::string("saved ") + when + ": " + r.evidence;
     for (const auto& h : r.hosts)
         out.dns.hosts.push_back(engine::mx_host{h.preference, h.name, h.addresses});
     return out;

@@ -225,6 +225,23 @@ unbound_resolver::unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_
                                    const unbound_options& opts)
     : backend_(std::move(b)), queue_(io.get_executor(), *backend_, opts.timeout, opts.max_inflight)
 {
+    std::string servers;
+    for (const auto& f : opts.forwarders)
+        servers.append(servers.empty() ? "" : ",").append(f);
+    if (servers.empty())
+        servers = opts.recursion ? "root(recursion)" : opts.resolv_conf;
+    upstream_ = "servers=" + servers + " transport=" +
+                (opts.mode == transport::udp_then_tcp ? "udp-then-tcp"
+                 : opts.mode == transport::tcp_only   ? "tcp-only"
+                                                      : "udp-only");
+}
+
+asio::awaitable<answer> unbound_resolver::lookup(const std::string& name, rrtype type, clock::time_point deadline)
+{
+    answer a = co_await queue_.lookup(name, type, deadline);
+    if (is_temporary(a.st))
+        a.detail.append(a.detail.empty() ? "" : "; ").append(upstream_);
+    co_return a;
 }
 
 unbound_resolver::~unbound_resolver() = default;

@@ -34,10 +34,12 @@ public:
                                                     std::string& error);
     ~unbound_resolver() override;
 
-    asio::awaitable<answer> lookup(const std::string& name, rrtype type, clock::time_point deadline) override
-    {
-        return queue_.lookup(name, type, deadline);
-    }
+    /// A temporary failure's detail names the servers asked and the
+    /// transport, e.g. "rcode 2; servers=192.0.2.53 transport=tcp-only":
+    /// an admin can act on that (seeds 001, 002).
+    asio::awaitable<answer> lookup(const std::string& name, rrtype type, clock::time_point deadline) override;
+    /// "servers=... transport=...", as failures report it.
+    [[nodiscard]] const std::string& upstream() const noexcept { return upstream_; }
     [[nodiscard]] lookup_stats stats() const noexcept { return queue_.stats(); }
 
     class unbound_backend;
@@ -46,6 +48,7 @@ private:
     unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_context& io, const unbound_options& opts);
     std::unique_ptr<unbound_backend> backend_;
     lookup_queue queue_;
+    std::string upstream_;
 };
 
 }  // namespace mxw::dns

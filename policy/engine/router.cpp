@@ -163,6 +163,7 @@ asio::awaitable<void> router::resolve_task(std::string domain)
         if (d.dns_failing_since == time_point{})
             d.dns_failing_since = now;
         d.dns_failing = true;
+        d.failure = r.evidence;
         d.expires = now + cfg_.tempfail_retry;
         // Keep routing on the last good answer (seed 000); without one the
         // failure itself is the answer.
@@ -178,6 +179,7 @@ asio::awaitable<void> router::resolve_task(std::string domain)
             save_(saved_route{domain, d.dns});
         d.resolved = true;
         d.dns_failing = false;
+        d.failure.clear();
         d.dns_failing_since = {};
         d.expires = now + ttl;
     }
@@ -446,6 +448,8 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
             w.key("smarthost").value(cfg_.smarthost + ":" + std::to_string(cfg_.smarthost_port));
         w.key("dns").value(to_string(d.dns.k));
         w.key("dns_failing").value(d.dns_failing).key("evidence").value(d.dns.evidence);
+        if (d.dns_failing)
+            w.key("dns_failure").value(d.failure);
         w.key("hosts").begin_array();
         for (const auto& h : d.dns.hosts) {
             w.begin_object().key("name").value(h.name).key("preference").value(std::int64_t{h.preference});
@@ -471,6 +475,8 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
         out += "via:      smart host " + cfg_.smarthost + ":" + std::to_string(cfg_.smarthost_port) + "\n";
     out += "dns:      " + std::string(to_string(d.dns.k)) + (d.dns_failing ? " (failing now; last-known-good)" : "") + "\n";
     out += "evidence: " + proto::sanitize(d.dns.evidence, 4000) + "\n";
+    if (d.dns_failing)
+        out += "failure:  " + proto::sanitize(d.failure, 4000) + "\n";
     for (const auto& h : d.dns.hosts) {
         out += "mx " + std::to_string(h.preference) + " " + h.name + "\n";
         for (const auto& addr : h.addresses) {

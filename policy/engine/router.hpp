@@ -148,6 +148,7 @@ private:
         bool resolved = false;   ///< dns holds a usable answer (possibly last-known-good)
         bool resolving = false;
         bool dns_failing = false;  ///< the latest resolution failed; dns is last-known-good
+        std::string failure;       ///< the failed lookups while dns_failing, for `mxwarden route`
         time_point expires{};
         time_point dns_failing_since{};  ///< zero while DNS answers
         time_point dead_since{};         ///< zero unless every address is dead
