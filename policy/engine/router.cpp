@@ -92,8 +92,22 @@ asio::awaitable<map_answer> router::lookup(const std::string& map, const std::st
     }
     if (!it->second.resolving && (!it->second.resolved || now_() >= it->second.expires))
         start_resolve(domain);
+    // The budget is wall time (a timer), whatever clock the router is given.
+    const auto budget_end = std::chrono::steady_clock::now() + cfg_.answer_budget;
     if (!dests_[domain].resolved && !co_await wait_resolved(domain, cfg_.answer_budget))
         co_return map_answer{};
+    // A new destination's probes often end within the budget (a healthy host
+    // greets in milliseconds): waiting for the first healthy one lets even
+    // the first message pass a silent primary MX (seed 004).
+    for (;;) {
+        auto d = dests_.find(domain);
+        if (d == dests_.end() || !awaiting_first_probe(d->second))
+            break;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(budget_end - std::chrono::steady_clock::now());
+        if (left <= std::chrono::milliseconds(0))
+            break;
+        co_await wait_resolved(domain, left);
+    }
     auto again = dests_.find(domain);
     if (again == dests_.end())
         co_return map_answer{};
@@ -188,6 +202,24 @@ asio::awaitable<void> router::resolve_task(std::string domain)
     start_probes(domain, d);
 }
 
+bool router::awaiting_first_probe(const destination& d) const
+{
+    if (d.probes == 0)
+        return false;
+    bool unknown = false;
+    for (const auto& host : d.dns.hosts) {
+        for (const auto& addr : host.addresses) {
+            if (denied(addr))
+                continue;
+            health_state s = health_.state(addr);
+            if (s == health_state::healthy)
+                return false;
+            unknown = unknown || s == health_state::unknown;
+        }
+    }
+    return unknown;
+}
+
 void router::start_probes(const std::string& domain, destination& d)
 {
     auto now = now_();
@@ -224,6 +256,9 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
         co_return;
     if (it->second.probes > 0)
         --it->second.probes;
+    // A lookup may be waiting for this result (see lookup()).
+    for (auto* w : it->second.waiters)
+        w->cancel();
     // The next address of this destination may be waiting for a slot.
     start_probes(domain, it->second);
 }

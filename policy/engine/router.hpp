@@ -153,7 +153,7 @@ private:
         time_point dns_failing_since{};  ///< zero while DNS answers
         time_point dead_since{};         ///< zero unless every address is dead
         std::size_t probes = 0;
-        std::vector<asio::steady_timer*> waiters;
+        std::vector<asio::steady_timer*> waiters;  ///< woken by resolutions and probe results
     };
 
     void start_resolve(const std::string& domain);
@@ -161,6 +161,8 @@ private:
     asio::awaitable<void> probe_task(std::string domain, std::string address);
     route_choice choose(const std::string& domain, destination& d);
     void start_probes(const std::string& domain, destination& d);
+    /// Probes are running and no address is healthy yet, some never probed.
+    [[nodiscard]] bool awaiting_first_probe(const destination& d) const;
     asio::awaitable<bool> wait_resolved(const std::string& domain, std::chrono::milliseconds budget);
     [[nodiscard]] bool denied(const std::string& address) const;
     [[nodiscard]] map_answer tls_policy(std::string_view nexthop) const;

@@ -124,14 +124,43 @@ TEST_CASE("health table: expiry for good hosts, doubling backoff for dead ones")
     CHECK_FALSE(h.start_probe("a", t0 + 380s + 599s));
 }
 
-TEST_CASE_METHOD(fixture, "first lookup: candidates in preference order; then healthy first, dead dropped")
+TEST_CASE_METHOD(fixture, "first lookup waits for the probes within the budget: healthy first, dead dropped")
 {
     p.outcomes["192.0.2.1"] = probe_outcome::banner_timeout;  // seed 004: accepts, never greets
     auto rt = make();
-    CHECK(ok(rt, "user@two.example") == "mxw:[192.0.2.1]:25, [192.0.2.2]:25");
+    CHECK(ok(rt, "user@two.example") == "mxw:[192.0.2.2]:25");
     CHECK(p.probed.size() == 2);
     CHECK(ok(rt, "other@TWO.example") == "mxw:[192.0.2.2]:25");
     CHECK(p.probed.size() == 2);  // health is remembered: no new probes
+}
+
+TEST_CASE_METHOD(fixture, "probes slower than the budget: candidates in preference order")
+{
+    struct never_answers final : engine::prober {
+        asio::awaitable<engine::probe_result> probe(const std::string&, std::uint16_t) override
+        {
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_return engine::probe_result{probe_outcome::banner_timeout, "", 1ms};
+        }
+    } slow;
+    cfg.answer_budget = 50ms;
+    engine::router rt(cfg, r, slow, health, clock.fn(), io.get_executor(), 42, [](const std::string&) {});
+    std::optional<engine::map_answer> out;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            const std::string m = "transport", k = "u@two.example";
+            out = co_await rt.lookup(m, k);
+            io.stop();  // the probes would run for an hour
+        },
+        asio::detached);
+    auto started = std::chrono::steady_clock::now();
+    io.run();
+    REQUIRE(out);
+    CHECK(out->data == "mxw:[192.0.2.1]:25, [192.0.2.2]:25");
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
 }
 
 TEST_CASE_METHOD(fixture, "all hosts dead: they are still offered, and quarantined after quarantine-after")
@@ -362,8 +391,9 @@ TEST_CASE_METHOD(fixture, "smart host mode: every remote domain goes to the smar
     r.answer("relay.example.net", rrtype::aaaa, status::nodata);
     p.outcomes["198.51.100.7"] = probe_outcome::banner_timeout;
     auto rt = make();
-    CHECK(ok(rt, "a@one.example") == "mxw:[198.51.100.7]:587, [198.51.100.8]:587");
-    CHECK(ok(rt, "b@two.example") == "mxw:[198.51.100.8]:587");  // the silent one is left out
+    // The silent one is left out from the first answer on: its probe ends within the budget.
+    CHECK(ok(rt, "a@one.example") == "mxw:[198.51.100.8]:587");
+    CHECK(ok(rt, "b@two.example") == "mxw:[198.51.100.8]:587");
     for (const auto& q : r.queries)
         CHECK(q.starts_with("A") == true);  // the smart host's addresses only: no MX lookups at all
     // An excluded (local) domain and then Postfix's "*" keep Postfix's own routing.
