@@ -17,6 +17,9 @@ inline constexpr std::size_t max_policy_request_bytes = 32768;
 // DNS names (RFC 1035 §3.1): 255 octets on the wire, labels up to 63.
 inline constexpr std::size_t max_dns_name_bytes = 255;
 inline constexpr std::size_t max_dns_label_bytes = 63;
+// Compression pointers followed for one name in a DNS message (doctor's
+// client only): a name has at most 127 labels, each could be a pointer.
+inline constexpr std::size_t max_dns_pointer_hops = 127;
 
 // How many PTR names of one address are forward-checked; more is an abuse
 // of PTR records that no legitimate mail server needs.
@@ -55,5 +58,23 @@ inline constexpr std::size_t max_smtp_reply_line_bytes = 1000;
 inline constexpr std::size_t max_smtp_reply_lines = 64;
 // One whole reply, line ends included.
 inline constexpr std::size_t max_smtp_reply_bytes = 16384;
+
+// Quarantine. An envelope address passed to sendmail or SMTP on release:
+// RFC 5321 §4.5.3.1.3 allows a path of 256 octets with its angle brackets.
+inline constexpr std::size_t max_envelope_address_bytes = 254;
+// Recipients of one ingest: pipe(8) hands over at most
+// mxq_destination_recipient_limit (default 50) per call; 1000 leaves room
+// for sites that raise it while bounding one argv.
+inline constexpr std::size_t max_ingest_recipients = 1000;
+// Header fields read from a stored message for listing and `show`: the
+// header section searched, and the fields shown. Headers of real mail stay
+// well below both; a message made of header lines must not make `list` slow.
+inline constexpr std::size_t max_header_section_bytes = 256 * 1024;
+inline constexpr std::size_t max_header_fields_shown = 200;
+// Subject, From and Message-ID kept for listing (RFC 5322 §2.1.1 lines are
+// at most 998 octets; a folded field may be longer, and is cut).
+inline constexpr std::size_t max_summary_field_bytes = 998;
+// Daemon evidence stored with an entry (the control socket's route answer).
+inline constexpr std::size_t max_evidence_bytes = 64 * 1024;
 
 }  // namespace mxw::proto
