@@ -1,6 +1,7 @@
 // mxwarden: the admin CLI. `check` and `status` ask the running daemon over
 // its control socket, so the answer reflects the daemon's own resolver,
 // settings and caches.
+#include "cli/quarantine_cli.hpp"
 #include "daemon/config.hpp"
 #include "net/asio.hpp"
 #include "proto/endpoint.hpp"
@@ -20,6 +21,8 @@ commands:
   check client IP        run the client PTR (forward-confirmed) check
   route DOMAIN           the MX set, each address's probe result, and the answer Postfix gets
   status                 daemon counters and cache sizes
+  quarantine VERB ...    ingest, list, show, cat, release, delete, purge, stats
+                         (mxwarden quarantine --help)
 
 The daemon is found through listen.control in the config (-c FILE, default
 /etc/mxwarden/mxwarden.conf if it exists, else built-in defaults).
@@ -38,10 +41,31 @@ std::string ask(typename Protocol::socket& sock, typename Protocol::endpoint ep,
     return response;
 }
 
+// Where `verb` stands, if it is the verb: "quarantine" takes options of
+// its own, so only what comes before them is parsed here.
+// Values of -c and of "--section.key value" are skipped, not taken for the
+// verb.
+int verb_at(int argc, char** argv, std::string_view verb)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == verb)
+            return i;
+        if (a == "-c" || a == "--config" || (a.starts_with("--") && a.find('.') != std::string_view::npos &&
+                                             a.find('=') == std::string_view::npos))
+            ++i;
+        else if (!a.starts_with("-"))
+            return 0;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
+    if (int verb = verb_at(argc, argv, "quarantine"))
+        return cli::run_quarantine(argc, argv, verb);
     static constexpr std::string_view flags[] = {"--json"};
     auto cmd = daemon::parse_command_line(argc, argv, flags);
     if (cmd.has("--help")) {

@@ -69,6 +69,14 @@ json_writer& json_writer::value(bool v)
     return *this;
 }
 
+json_writer& json_writer::raw_value(std::string_view json)
+{
+    separate();
+    out_.append(json);
+    need_comma_ = true;
+    return *this;
+}
+
 void json_writer::put_string(std::string_view s)
 {
     static constexpr char hex[] = "0123456789abcdef";

@@ -20,6 +20,9 @@ public:
     json_writer& value(const char* v) { return value(std::string_view(v)); }
     json_writer& value(std::int64_t v);
     json_writer& value(bool v);
+    /// Inserts `json` as a value, unchanged: a document another writer made
+    /// (the daemon's evidence), which the caller has checked is whole.
+    json_writer& raw_value(std::string_view json);
     /// The document; valid once every begin_* has its end_*.
     [[nodiscard]] const std::string& str() const noexcept { return out_; }
 

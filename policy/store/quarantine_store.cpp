@@ -1,0 +1,475 @@
+#include "store/quarantine_store.hpp"
+
+#include "proto/limits.hpp"
+#include "proto/mail_address.hpp"
+#include "proto/message_headers.hpp"
+#include "proto/sanitize.hpp"
+#include "proto/sha256.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <iterator>
+#include <set>
+#include <sqlite3.h>
+#include <unistd.h>
+
+namespace mxw::store {
+namespace {
+
+// Version 1. Message bodies live in their own table: a row holding a large
+// blob fills whole pages of its table, so listing 100 000 entries would read
+// a page per entry; with the bodies apart, summaries pack densely and a
+// listing never touches a body. Recipients are a table of their own so the
+// --domain filter is an index lookup; the first one and the count are kept
+// in the entry for listing without a join. Every delivery's fingerprint is
+// kept (not just the latest), so any repeat of any earlier delivery is
+// recognised. AUTOINCREMENT: an id is never reused after a purge, because
+// a released message carries its id and must not find a stranger's entry.
+constexpr std::string_view schema_v1 = R"sql(
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('held', 'released', 'deleted')),
+    reason TEXT NOT NULL,
+    reason_text TEXT NOT NULL DEFAULT '',
+    queue_id TEXT NOT NULL DEFAULT '',
+    sender TEXT NOT NULL,
+    first_recipient TEXT NOT NULL,
+    recipient_count INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    header_from TEXT NOT NULL DEFAULT '',
+    message_id TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 1,
+    evidence TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE messages (
+    entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    body BLOB NOT NULL
+);
+CREATE TABLE recipients (
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    domain TEXT NOT NULL
+);
+CREATE TABLE history (
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE deliveries (
+    fingerprint TEXT PRIMARY KEY,
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX entries_created ON entries (created);
+CREATE INDEX entries_reason ON entries (reason, created);
+CREATE INDEX entries_state ON entries (state, created);
+CREATE INDEX entries_state_updated ON entries (state, updated);
+CREATE INDEX recipients_domain ON recipients (domain, entry_id);
+CREATE INDEX recipients_entry ON recipients (entry_id);
+CREATE INDEX history_entry ON history (entry_id, at);
+CREATE INDEX deliveries_entry ON deliveries (entry_id);
+)sql";
+
+// steps[v] takes a database from version v to v + 1. Version 2 appends its
+// step here; released code never edits an earlier one.
+void to_v1(database& db) { db.exec(schema_v1); }
+constexpr void (*steps[])(database&) = {to_v1};
+static_assert(std::size(steps) == quarantine_schema_version);
+
+// The identity of one delivery by the MTA: the same queue file delivered to
+// the same recipients with the same bytes. Each part is length-prefixed so
+// no two different envelopes hash alike by shifting a separator.
+std::string fingerprint(const new_entry& e)
+{
+    proto::sha256 h;
+    auto part = [&h](std::string_view s) {
+        h.update(std::to_string(s.size()));
+        h.update(":");
+        h.update(s);
+    };
+    part(e.queue_id);
+    part(e.sender);
+    std::vector<std::string> rcpts = e.recipients;
+    std::sort(rcpts.begin(), rcpts.end());
+    part(std::to_string(rcpts.size()));
+    for (const auto& r : rcpts)
+        part(r);
+    part(e.message);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (auto b : h.finish()) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 15]);
+    }
+    return out;
+}
+
+std::string summary_field(std::string_view message, std::string_view name)
+{
+    auto v = proto::find_header(message, name);
+    return v ? v->substr(0, proto::max_summary_field_bytes) : std::string();
+}
+
+// The file and its directory are made before SQLite opens them: SQLite
+// creates files 0644, which would let every local user read quarantined
+// mail. The WAL and shared-memory files SQLite makes later copy the mode
+// (and, for root, the owner) of the database file.
+const std::string& create_private(const std::string& path, database::mode m)
+{
+    if (m != database::mode::read_write_create || path == ":memory:" || path.empty())
+        return path;
+    std::filesystem::path p(path);
+    std::error_code ec;
+    if (p.has_parent_path() && !std::filesystem::exists(p.parent_path(), ec)) {
+        std::filesystem::create_directories(p.parent_path(), ec);
+        if (!ec)
+            std::filesystem::permissions(p.parent_path(), std::filesystem::perms(0750), ec);
+        if (ec)
+            throw sqlite_error(SQLITE_CANTOPEN, "cannot create " + p.parent_path().string() + ": " + ec.message());
+    }
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+        ::close(fd);
+    } else if (errno != EEXIST) {
+        throw sqlite_error(SQLITE_CANTOPEN, "cannot create " + path + ": " + std::strerror(errno));
+    }
+    return path;
+}
+
+entry_state state_of(const std::string& s)
+{
+    auto st = parse_entry_state(s);
+    if (!st)
+        throw schema_error("unknown entry state '" + proto::sanitize(s) + "' in the quarantine store");
+    return *st;
+}
+
+constexpr std::string_view summary_columns =
+    "id, created, updated, state, reason, sender, first_recipient, recipient_count, size, subject, attempts";
+
+entry_summary read_summary(const statement& st)
+{
+    entry_summary s;
+    s.id = st.integer(0);
+    s.created = st.integer(1);
+    s.updated = st.integer(2);
+    s.state = state_of(st.text(3));
+    s.reason = st.text(4);
+    s.sender = st.text(5);
+    s.first_recipient = st.text(6);
+    s.recipient_count = st.integer(7);
+    s.size = st.integer(8);
+    s.subject = st.text(9);
+    s.attempts = st.integer(10);
+    return s;
+}
+
+void insert_recipients(database& db, std::int64_t id, const std::vector<std::string>& rcpts)
+{
+    auto st = db.prepare("INSERT INTO recipients (entry_id, address, domain) VALUES (?1, ?2, ?3)");
+    for (const auto& r : rcpts) {
+        st.reset();
+        st.bind(1, id).bind(2, r).bind(3, proto::address_domain(r)).run();
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(entry_state s) noexcept
+{
+    switch (s) {
+    case entry_state::held: return "held";
+    case entry_state::released: return "released";
+    case entry_state::deleted: return "deleted";
+    }
+    return "held";
+}
+
+std::optional<entry_state> parse_entry_state(std::string_view s) noexcept
+{
+    if (s == "held") return entry_state::held;
+    if (s == "released") return entry_state::released;
+    if (s == "deleted") return entry_state::deleted;
+    return std::nullopt;
+}
+
+void migrate_quarantine(database& db)
+{
+    for (;;) {
+        int v = db.user_version();
+        if (v == quarantine_schema_version)
+            return;
+        if (v > quarantine_schema_version || v < 0)
+            throw schema_error("the quarantine store has schema version " + std::to_string(v) +
+                               "; this mxwarden knows versions up to " + std::to_string(quarantine_schema_version) +
+                               " (was it written by a newer mxwarden?)");
+        transaction t(db);
+        // Another process (a concurrent ingest) may have migrated between
+        // the check and the write lock; look again under the lock.
+        if (db.user_version() != v)
+            continue;
+        steps[v](db);
+        db.set_user_version(v + 1);
+        t.commit();
+    }
+}
+
+quarantine_store::quarantine_store(const std::string& path, database::mode m)
+    : db_(create_private(path, m), m)
+{
+    migrate_quarantine(db_);
+}
+
+void quarantine_store::add_history(std::int64_t id, std::int64_t at, std::string_view event, std::string_view detail)
+{
+    db_.prepare("INSERT INTO history (entry_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, id)
+        .bind(2, at)
+        .bind(3, event)
+        .bind(4, detail)
+        .run();
+}
+
+ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id)
+{
+    if (e.recipients.empty())
+        throw std::invalid_argument("quarantine_store::ingest: no recipient");
+    const std::string fp = fingerprint(e);
+    const auto size = static_cast<std::int64_t>(e.message.size());
+    transaction t(db_);
+    {
+        auto st = db_.prepare("SELECT entry_id FROM deliveries WHERE fingerprint = ?1");
+        st.bind(1, fp);
+        if (st.step())
+            return {ingest_result::kind::duplicate, st.integer(0)};
+    }
+    auto remember = [&](std::int64_t id) {
+        db_.prepare("INSERT INTO deliveries (fingerprint, entry_id, at) VALUES (?1, ?2, ?3)")
+            .bind(1, fp)
+            .bind(2, id)
+            .bind(3, now)
+            .run();
+    };
+    std::string detail = "reason=" + e.reason + " queue_id=" + e.queue_id + " size=" + std::to_string(size);
+
+    if (returned_id) {
+        bool fits = false;
+        std::string state;
+        {
+            auto st = db_.prepare("SELECT state, sender FROM entries WHERE id = ?1");
+            st.bind(1, *returned_id);
+            fits = st.step() && st.text(0) != "deleted" && st.text(1) == e.sender;
+            state = fits ? st.text(0) : std::string();
+        }
+        std::vector<std::string> known;
+        if (fits) {
+            auto r = db_.prepare("SELECT address FROM recipients WHERE entry_id = ?1 ORDER BY rowid");
+            r.bind(1, *returned_id);
+            while (r.step())
+                known.push_back(r.text(0));
+            std::set<std::string> lower;
+            for (const auto& k : known)
+                lower.insert(proto::to_lower(k));
+            fits = std::all_of(e.recipients.begin(), e.recipients.end(),
+                               [&](const std::string& a) { return lower.count(proto::to_lower(a)) != 0; });
+        }
+        if (fits) {
+            // Released, the message went to every recipient; those that
+            // come back are the ones still undelivered, so they become the
+            // entry's recipients and a second release reaches only them.
+            // Already held again (another part came back first, or it came
+            // back before the release was recorded): keep the whole list,
+            // which may deliver twice to someone but never skips anyone.
+            std::vector<std::string> rcpts = state == "released" ? e.recipients : known;
+            db_.prepare("DELETE FROM recipients WHERE entry_id = ?1").bind(1, *returned_id).run();
+            insert_recipients(db_, *returned_id, rcpts);
+            db_.prepare(
+                   "UPDATE entries SET state = 'held', updated = ?2, reason = ?3, reason_text = ?4, queue_id = ?5,"
+                   " evidence = CASE WHEN ?6 = '' THEN evidence ELSE ?6 END, attempts = attempts + 1,"
+                   " first_recipient = ?7, recipient_count = ?8 WHERE id = ?1")
+                .bind(1, *returned_id)
+                .bind(2, now)
+                .bind(3, e.reason)
+                .bind(4, e.reason_text)
+                .bind(5, e.queue_id)
+                .bind(6, e.evidence)
+                .bind(7, rcpts.front())
+                .bind(8, static_cast<std::int64_t>(rcpts.size()))
+                .run();
+            add_history(*returned_id, now, "returned", detail);
+            remember(*returned_id);
+            t.commit();
+            return {ingest_result::kind::returned, *returned_id};
+        }
+    }
+
+    db_.prepare(
+           "INSERT INTO entries (created, updated, state, reason, reason_text, queue_id, sender, first_recipient,"
+           " recipient_count, size, subject, header_from, message_id, attempts, evidence)"
+           " VALUES (?1, ?1, 'held', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12)")
+        .bind(1, now)
+        .bind(2, e.reason)
+        .bind(3, e.reason_text)
+        .bind(4, e.queue_id)
+        .bind(5, e.sender)
+        .bind(6, e.recipients.front())
+        .bind(7, static_cast<std::int64_t>(e.recipients.size()))
+        .bind(8, size)
+        .bind(9, summary_field(e.message, "Subject"))
+        .bind(10, summary_field(e.message, "From"))
+        .bind(11, summary_field(e.message, "Message-ID"))
+        .bind(12, e.evidence)
+        .run();
+    std::int64_t id = db_.last_insert_rowid();
+    db_.prepare("INSERT INTO messages (entry_id, body) VALUES (?1, ?2)").bind(1, id).bind_blob(2, e.message).run();
+    insert_recipients(db_, id, e.recipients);
+    add_history(id, now, "quarantined", detail);
+    remember(id);
+    t.commit();
+    return {ingest_result::kind::stored, id};
+}
+
+std::vector<entry_summary> quarantine_store::list(const list_filter& f)
+{
+    // Only constant fragments go into the SQL; every value is bound. One
+    // statement per filter combination lets SQLite pick the matching index.
+    std::string sql = "SELECT " + std::string(summary_columns) + " FROM entries WHERE 1";
+    int n = 0;
+    if (f.state)
+        sql += " AND state = ?" + std::to_string(++n);
+    if (f.reason)
+        sql += " AND reason = ?" + std::to_string(++n);
+    if (f.since)
+        sql += " AND created >= ?" + std::to_string(++n);
+    if (f.domain)
+        sql += " AND id IN (SELECT entry_id FROM recipients WHERE domain = ?" + std::to_string(++n) + ")";
+    sql += " ORDER BY id";
+    auto st = db_.prepare(sql);
+    int i = 0;
+    if (f.state)
+        st.bind(++i, to_string(*f.state));
+    if (f.reason)
+        st.bind(++i, *f.reason);
+    if (f.since)
+        st.bind(++i, *f.since);
+    if (f.domain)
+        st.bind(++i, proto::to_lower(*f.domain));
+    std::vector<entry_summary> out;
+    while (st.step())
+        out.push_back(read_summary(st));
+    return out;
+}
+
+std::optional<entry_details> quarantine_store::find(std::int64_t id)
+{
+    auto st = db_.prepare("SELECT " + std::string(summary_columns) +
+                          ", reason_text, queue_id, header_from, message_id, evidence,"
+                          " EXISTS (SELECT 1 FROM messages WHERE entry_id = id) FROM entries WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    entry_details d;
+    d.summary = read_summary(st);
+    d.reason_text = st.text(11);
+    d.queue_id = st.text(12);
+    d.header_from = st.text(13);
+    d.message_id = st.text(14);
+    d.evidence = st.text(15);
+    d.has_message = st.integer(16) != 0;
+    auto r = db_.prepare("SELECT address FROM recipients WHERE entry_id = ?1 ORDER BY rowid");
+    r.bind(1, id);
+    while (r.step())
+        d.recipients.push_back(r.text(0));
+    auto h = db_.prepare("SELECT at, event, detail FROM history WHERE entry_id = ?1 ORDER BY at, rowid");
+    h.bind(1, id);
+    while (h.step())
+        d.history.push_back({h.integer(0), h.text(1), h.text(2)});
+    return d;
+}
+
+std::optional<std::string> quarantine_store::message(std::int64_t id)
+{
+    auto st = db_.prepare("SELECT body FROM messages WHERE entry_id = ?1");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    return st.text(0);
+}
+
+bool quarantine_store::mark_released(std::int64_t id, std::int64_t attempts_at_release, std::int64_t now,
+                                     std::string_view detail)
+{
+    transaction t(db_);
+    db_.prepare("UPDATE entries SET state = 'released', updated = ?2 WHERE id = ?1 AND attempts = ?3 AND state = 'held'")
+        .bind(1, id)
+        .bind(2, now)
+        .bind(3, attempts_at_release)
+        .run();
+    bool changed = db_.changes() > 0;
+    auto st = db_.prepare("SELECT 1 FROM entries WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step())
+        return false;
+    // The MTA took the message, but it failed again and came back before
+    // this update: the entry is rightly held, so only the history changes.
+    add_history(id, now, "released", changed ? detail : std::string(detail) + " (it has come back since)");
+    t.commit();
+    return true;
+}
+
+void quarantine_store::record_release_failure(std::int64_t id, std::int64_t now, std::string_view error)
+{
+    transaction t(db_);
+    add_history(id, now, "release-failed", error);
+    t.commit();
+}
+
+bool quarantine_store::remove(std::int64_t id, std::int64_t now)
+{
+    transaction t(db_);
+    db_.prepare("UPDATE entries SET state = 'deleted', updated = ?2 WHERE id = ?1 AND state != 'deleted'")
+        .bind(1, id)
+        .bind(2, now)
+        .run();
+    if (db_.changes() == 0)
+        return false;
+    db_.prepare("DELETE FROM messages WHERE entry_id = ?1").bind(1, id).run();
+    add_history(id, now, "deleted", "");
+    t.commit();
+    return true;
+}
+
+std::size_t quarantine_store::purge(std::int64_t cutoff, bool include_held)
+{
+    transaction t(db_);
+    // ON DELETE CASCADE removes the body, recipients, history and
+    // fingerprints with the entry.
+    db_.prepare(include_held ? "DELETE FROM entries WHERE updated < ?1"
+                             : "DELETE FROM entries WHERE state IN ('released', 'deleted') AND updated < ?1")
+        .bind(1, cutoff)
+        .run();
+    auto n = static_cast<std::size_t>(db_.changes());
+    t.commit();
+    return n;
+}
+
+std::vector<stats_row> quarantine_store::stats()
+{
+    // A deleted entry's body is gone: it counts, but its bytes do not.
+    auto st = db_.prepare(
+        "SELECT state, reason, count(*), sum(CASE WHEN state = 'deleted' THEN 0 ELSE size END)"
+        " FROM entries GROUP BY state, reason ORDER BY state, reason");
+    std::vector<stats_row> out;
+    while (st.step())
+        out.push_back({state_of(st.text(0)), st.text(1), st.integer(2), st.integer(3)});
+    return out;
+}
+
+}  // namespace mxw::store
