@@ -1,6 +1,7 @@
 // mxwarden: the admin CLI. `check` and `status` ask the running daemon over
 // its control socket, so the answer reflects the daemon's own resolver,
 // settings and caches.
+#include "cli/doctor.hpp"
 #include "cli/quarantine_cli.hpp"
 #include "daemon/config.hpp"
 #include "net/asio.hpp"
@@ -23,6 +24,8 @@ commands:
   status                 daemon counters and cache sizes
   quarantine VERB ...    ingest, list, show, cat, release, delete, purge, stats
                          (mxwarden quarantine --help)
+  doctor [--name DOMAIN] which DNS transports work, PTR/HELO, Postfix settings,
+                         daemon and quarantine (mxwarden doctor --help)
 
 The daemon is found through listen.control in the config (-c FILE, default
 /etc/mxwarden/mxwarden.conf if it exists, else built-in defaults).
@@ -41,8 +44,8 @@ std::string ask(typename Protocol::socket& sock, typename Protocol::endpoint ep,
     return response;
 }
 
-// Where `verb` stands, if it is the verb: "quarantine" takes options of
-// its own, so only what comes before them is parsed here.
+// Where `verb` stands, if it is the verb: "quarantine" and "doctor" take
+// options of their own, so only what comes before them is parsed here.
 // Values of -c and of "--section.key value" are skipped, not taken for the
 // verb.
 int verb_at(int argc, char** argv, std::string_view verb)
@@ -66,6 +69,8 @@ int main(int argc, char** argv)
 {
     if (int verb = verb_at(argc, argv, "quarantine"))
         return cli::run_quarantine(argc, argv, verb);
+    if (int verb = verb_at(argc, argv, "doctor"))
+        return cli::run_doctor(argc, argv, verb);
     static constexpr std::string_view flags[] = {"--json"};
     auto cmd = daemon::parse_command_line(argc, argv, flags);
     if (cmd.has("--help")) {

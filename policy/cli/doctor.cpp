@@ -1,0 +1,786 @@
+#include "cli/doctor.hpp"
+
+#include "cli/blocking_socket.hpp"
+#include "cli/run_command.hpp"
+#include "daemon/config.hpp"
+#include "daemon/duration.hpp"
+#include "proto/dns_message.hpp"
+#include "proto/dns_rdata.hpp"
+#include "proto/json.hpp"
+#include "proto/nexthop.hpp"
+#include "proto/sanitize.hpp"
+#include "store/quarantine_store.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace mxw::cli {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr std::string_view usage = R"(usage: mxwarden [-c FILE] [--section.key=value ...] doctor [options]
+
+Asks every DNS server mxwardend uses (dns.forwarders, else dns.resolv-conf)
+over UDP, UDP with EDNS 1232 and 4096 bytes, and TCP; checks this server's
+outbound address, PTR and HELO name; lints the Postfix configuration; and
+asks the daemon and the quarantine store how they are.
+
+options:
+  --name DOMAIN           a domain to look up (MX); repeatable. Default: the
+                          smart host (A) in smarthost mode, and example.org
+  --outbound-ip IP        the address remote servers see (default: the source
+                          address towards the first DNS server)
+  --helo-name NAME        default: postconf -h smtp_helo_name
+  --postfix-config DIR    Postfix configuration directory (default: Postfix's own)
+  --timeout DURATION      per DNS question (default 2s)
+  --json                  machine-readable findings
+)";
+
+constexpr std::uint16_t type_a = 1, type_ptr = 12, type_mx = 15, type_aaaa = 28;
+
+struct options {
+    std::vector<std::string> names;
+    std::string outbound_ip;
+    std::string helo_name;
+    std::string postfix_config;
+    std::chrono::milliseconds timeout{2000};
+    bool json = false;
+    std::vector<std::string> config_args;
+};
+
+enum class level { ok, warn, fail, info };
+
+std::string_view to_string(level l)
+{
+    switch (l) {
+    case level::ok: return "ok";
+    case level::warn: return "warn";
+    case level::fail: return "FAIL";
+    case level::info: return "info";
+    }
+    return "?";
+}
+
+struct finding {
+    std::string area;
+    std::string subject;
+    level lvl = level::ok;
+    std::string detail;
+    std::string fix;
+};
+
+struct server {
+    std::string ip;
+    std::uint16_t port = 53;
+    [[nodiscard]] std::string label() const { return ip + (port == 53 ? "" : "@" + std::to_string(port)); }
+};
+
+// What one question over one transport got.
+struct attempt {
+    enum class kind { answer, truncated, timeout, refused, error } k = kind::error;
+    proto::dns_reply reply;
+    std::string why;  // for timeout/refused/error
+    [[nodiscard]] bool usable() const { return k == kind::answer && (reply.rcode == 0 || reply.rcode == 3); }
+    [[nodiscard]] std::string text() const
+    {
+        switch (k) {
+        case kind::answer:
+            if (reply.rcode != 0)
+                return proto::dns_rcode_name(reply.rcode);
+            return "ok (" + std::to_string(reply.answers.size()) + (reply.answers.size() == 1 ? " record)" : " records)");
+        case kind::truncated: return "truncated";
+        case kind::timeout: return "no answer";
+        case kind::refused: return "refused";
+        case kind::error: return "error: " + why;
+        }
+        return "?";
+    }
+};
+
+// ---- DNS over one transport, blocking with a deadline ----------------------
+
+bool fill_sockaddr(const server& s, sockaddr_storage& ss, socklen_t& len)
+{
+    std::memset(&ss, 0, sizeof ss);
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (::inet_pton(AF_INET, s.ip.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(s.port);
+        len = sizeof *v4;
+        return true;
+    }
+    if (::inet_pton(AF_INET6, s.ip.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(s.port);
+        len = sizeof *v6;
+        return true;
+    }
+    return false;
+}
+
+class fd_guard {
+public:
+    explicit fd_guard(int fd) : fd_(fd) {}
+    ~fd_guard()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    fd_guard(const fd_guard&) = delete;
+    fd_guard& operator=(const fd_guard&) = delete;
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+std::uint16_t next_id()
+{
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    return static_cast<std::uint16_t>(rng());
+}
+
+attempt ask_udp(const server& s, const std::string& name, std::uint16_t type, std::uint16_t edns,
+                std::chrono::milliseconds timeout)
+{
+    attempt a;
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (!fill_sockaddr(s, ss, len)) {
+        a.why = "not an IP address";
+        return a;
+    }
+    std::uint16_t id = next_id();
+    auto q = proto::encode_dns_query(id, name, type, edns);
+    if (!q) {
+        a.why = "not a valid name";
+        return a;
+    }
+    fd_guard fd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    // connect() lets an ICMP port unreachable come back as ECONNREFUSED.
+    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::send(fd.get(), q->data(), q->size(), 0) < 0) {
+        a.why = std::strerror(errno);
+        return a;
+    }
+    auto deadline = clock::now() + timeout;
+    std::vector<std::uint8_t> buf(65535);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) {
+            a.k = attempt::kind::timeout;
+            return a;
+        }
+        pollfd p{fd.get(), POLLIN, 0};
+        int rc = ::poll(&p, 1, static_cast<int>(left));
+        if (rc == 0)
+            continue;
+        ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+        if (n < 0) {
+            if (errno == ECONNREFUSED) {
+                a.k = attempt::kind::refused;
+                return a;
+            }
+            if (errno == EINTR)
+                continue;
+            a.why = std::strerror(errno);
+            return a;
+        }
+        auto r = proto::parse_dns_reply(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
+        if (!r || r->id != id)
+            continue;  // a stray or malformed datagram: keep waiting for ours
+        a.reply = *r;
+        a.k = r->truncated ? attempt::kind::truncated : attempt::kind::answer;
+        return a;
+    }
+}
+
+attempt ask_tcp(const server& s, const std::string& name, std::uint16_t type, std::chrono::milliseconds timeout)
+{
+    attempt a;
+    std::uint16_t id = next_id();
+    auto q = proto::encode_dns_query(id, name, type, 0);
+    if (!q) {
+        a.why = "not a valid name";
+        return a;
+    }
+    auto deadline = clock::now() + timeout;
+    auto ep = proto::parse_endpoint("inet:" + (s.ip.find(':') != std::string::npos ? "[" + s.ip + "]" : s.ip) + ":" +
+                                    std::to_string(s.port));
+    if (!ep) {
+        a.why = "not an IP address";
+        return a;
+    }
+    try {
+        blocking_socket sock(*ep, deadline);
+        std::string framed;
+        framed.push_back(static_cast<char>(q->size() >> 8));
+        framed.push_back(static_cast<char>(q->size() & 0xff));
+        framed += *q;
+        sock.write_all(framed, deadline);
+        std::string in;
+        auto framed_size = [&in] {
+            return 2u + (std::size_t{static_cast<std::uint8_t>(in[0])} << 8 | static_cast<std::uint8_t>(in[1]));
+        };
+        while (in.size() < 2 || in.size() < framed_size()) {
+            if (!sock.read_some(in, 65537 - in.size(), deadline)) {
+                a.why = "closed without an answer";
+                return a;
+            }
+        }
+        auto r = proto::parse_dns_reply(
+            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.data()) + 2, in.size() - 2));
+        if (!r || r->id != id) {
+            a.why = "malformed answer";
+            return a;
+        }
+        a.reply = *r;
+        a.k = attempt::kind::answer;
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        // blocking_socket says "Connection refused" or "... timed out".
+        a.k = what.find("refused") != std::string::npos     ? attempt::kind::refused
+              : what.find("timed out") != std::string::npos ? attempt::kind::timeout
+                                                            : attempt::kind::error;
+        a.why = what;
+    }
+    return a;
+}
+
+// The answer a stub resolver would settle on: UDP with EDNS, TCP on TC.
+std::optional<proto::dns_reply> resolve(const server& s, const std::string& name, std::uint16_t type,
+                                        std::chrono::milliseconds timeout)
+{
+    auto u = ask_udp(s, name, type, 1232, timeout);
+    if (u.k == attempt::kind::truncated || u.k != attempt::kind::answer) {
+        auto t = ask_tcp(s, name, type, timeout);
+        if (t.k == attempt::kind::answer)
+            return t.reply;
+        if (u.k != attempt::kind::answer)
+            return std::nullopt;
+    }
+    return u.reply;
+}
+
+// ---- where the configuration points -------------------------------------
+
+std::vector<server> servers_in_use(const daemon::config& cfg, std::vector<finding>& out)
+{
+    std::vector<server> list;
+    if (!cfg.dns.forwarders.empty()) {
+        for (const auto& f : cfg.dns.forwarders) {
+            server s;
+            auto at = f.find('@');
+            s.ip = f.substr(0, at);
+            if (at != std::string::npos)
+                s.port = static_cast<std::uint16_t>(std::stoi(f.substr(at + 1)));
+            list.push_back(s);
+        }
+        return list;
+    }
+    if (cfg.dns.recursion) {
+        out.push_back({"dns", "recursion", level::info,
+                       "dns.recursion = yes: mxwardend asks the root and authoritative servers itself", ""});
+        return list;
+    }
+    std::ifstream in(cfg.dns.resolv_conf);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string kw, ip;
+        if (words >> kw >> ip && kw == "nameserver" && proto::canonical_address(ip))
+            list.push_back(server{ip, 53});
+    }
+    if (list.empty())
+        out.push_back({"dns", cfg.dns.resolv_conf, level::fail, "no nameserver in " + cfg.dns.resolv_conf,
+                       "set dns.forwarders = IP[@port] ... (mxwardend cannot resolve anything as it is)"});
+    return list;
+}
+
+// One server, one name: the four questions and what they mean.
+finding check_server(const server& s, const std::string& name, std::uint16_t type, const daemon::config& cfg,
+                     std::chrono::milliseconds timeout)
+{
+    attempt plain = ask_udp(s, name, type, 0, timeout);
+    attempt e1232 = ask_udp(s, name, type, 1232, timeout);
+    attempt e4096 = ask_udp(s, name, type, 4096, timeout);
+    attempt tcp = ask_tcp(s, name, type, timeout);
+    finding f;
+    f.area = "dns";
+    f.subject = s.label() + " " + (type == type_mx ? "MX " : "A ") + name;
+    f.detail = "udp: " + plain.text() + ", udp+edns1232: " + e1232.text() + ", udp+edns4096: " + e4096.text() +
+               ", tcp: " + tcp.text();
+    if (e4096.k == attempt::kind::answer && e4096.reply.has_opt)
+        f.detail += "; server EDNS size " + std::to_string(e4096.reply.edns_size);
+    bool udp_ok = plain.usable() || e1232.usable() || e4096.usable();
+    bool udp_answers = plain.k == attempt::kind::answer || plain.k == attempt::kind::truncated ||
+                       e1232.k == attempt::kind::answer || e1232.k == attempt::kind::truncated;
+    bool tcp_ok = tcp.usable();
+    bool truncates = e1232.k == attempt::kind::truncated;
+    auto mode = cfg.dns.mode;
+    auto rcode_of = [](const attempt& a) { return a.k == attempt::kind::answer ? a.reply.rcode : std::uint8_t{0}; };
+    std::uint8_t bad_rcode = 0;
+    for (const attempt* a : {&e1232, &tcp, &plain})
+        if (rcode_of(*a) != 0 && rcode_of(*a) != 3)
+            bad_rcode = rcode_of(*a);
+
+    if (!udp_answers && !tcp_ok && tcp.k != attempt::kind::answer) {
+        f.lvl = level::fail;
+        f.detail += " => the server does not answer at all";
+        f.fix = "check dns.forwarders and the firewall (UDP and TCP port 53); while DNS is down mail waits "
+                "(seed 002)";
+    } else if (!udp_ok && !tcp_ok && bad_rcode != 0) {
+        f.lvl = level::fail;
+        f.detail += " => the server answers, but cannot resolve " + name + " (" + proto::dns_rcode_name(bad_rcode) + ")";
+        f.fix = "its forwarding or recursion is broken (seed 002): fix it, or list working servers in dns.forwarders";
+    } else if (!tcp_ok && truncates) {
+        bool big_udp = e4096.usable();
+        f.lvl = mode == dns::transport::udp_only && big_udp ? level::ok : level::fail;
+        f.detail += " => the answer does not fit in 1232 bytes of UDP and TCP fails (seeds 000, 001)";
+        f.fix = big_udp ? (mode == dns::transport::udp_only ? "dns.transport = udp-only already asks for 4096-byte "
+                                                              "answers; also allow TCP/53 to this server if you can"
+                                                            : "set dns.transport = udp-only (it asks for 4096-byte "
+                                                              "answers), or allow TCP port 53 to this server")
+                        : "allow TCP port 53 to this server, or use another server: even 4096-byte UDP answers "
+                          "are truncated";
+    } else if (!tcp_ok) {
+        f.lvl = mode == dns::transport::tcp_only ? level::fail : level::warn;
+        f.detail += " => TCP fails (" + tcp.text() + "); answers too big for UDP would fail";
+        f.fix = mode == dns::transport::tcp_only ? "set dns.transport = udp-then-tcp or udp-only: this server has no TCP"
+                                                 : "allow TCP port 53 to this server (seeds 000, 001)";
+    } else if (!udp_ok) {
+        f.lvl = mode == dns::transport::tcp_only ? level::ok : level::fail;
+        f.detail += " => UDP fails, TCP works";
+        f.fix = mode == dns::transport::tcp_only ? "" : "set dns.transport = tcp-only";
+    } else {
+        f.lvl = level::ok;
+    }
+    if (f.lvl == level::ok && bad_rcode != 0) {
+        f.lvl = level::fail;
+        f.fix = "the server answers " + proto::dns_rcode_name(bad_rcode) + " for " + name +
+                ": its forwarding or recursion is broken (seed 002)";
+    }
+    return f;
+}
+
+// ---- this server's identity (seed 003) ----------------------------------
+
+std::string source_address_towards(const server& s)
+{
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (!fill_sockaddr(s, ss, len))
+        return {};
+    fd_guard fd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    // A UDP connect sends nothing: it only makes the kernel pick the route.
+    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
+        return {};
+    sockaddr_storage local{};
+    socklen_t llen = sizeof local;
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &llen) != 0)
+        return {};
+    char buf[INET6_ADDRSTRLEN] = {};
+    const void* a = local.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+    return ::inet_ntop(local.ss_family, a, buf, sizeof buf) ? buf : "";
+}
+
+std::vector<std::string> postconf(const options& o, std::vector<std::string> args)
+{
+    std::vector<std::string> argv{"postconf"};
+    if (!o.postfix_config.empty()) {
+        argv.push_back("-c");
+        argv.push_back(o.postfix_config);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto out = capture(argv);
+    std::vector<std::string> lines;
+    if (!out)
+        return lines;
+    std::istringstream in(*out);
+    std::string line;
+    while (std::getline(in, line))
+        lines.push_back(line);
+    return lines;
+}
+
+std::string trim(std::string s)
+{
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.pop_back();
+    std::size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+        ++i;
+    return s.substr(i);
+}
+
+void check_identity(const options& o, const std::vector<server>& servers, std::vector<finding>& out)
+{
+    std::string ip = o.outbound_ip;
+    std::string how = "given with --outbound-ip";
+    if (ip.empty() && !servers.empty()) {
+        ip = source_address_towards(servers.front());
+        how = "source address towards " + servers.front().label() +
+              "; pass --outbound-ip for the address remote mail servers see";
+    }
+    if (ip.empty() || !proto::canonical_address(ip)) {
+        out.push_back({"identity", "outbound address", level::warn, "unknown", "pass --outbound-ip IP"});
+        return;
+    }
+    out.push_back({"identity", "outbound address", level::info, ip + " (" + how + ")", ""});
+    auto rev = proto::reverse_name(ip);
+    std::vector<std::string> names;
+    std::optional<proto::dns_reply> ptr;
+    for (const auto& s : servers)
+        if ((ptr = resolve(s, *rev, type_ptr, o.timeout)))
+            break;
+    if (!ptr) {
+        out.push_back({"identity", "PTR " + ip, level::warn, "no DNS server answered the PTR question", ""});
+    } else {
+        for (const auto& rr : ptr->answers)
+            if (rr.type == type_ptr)
+                names.push_back(proto::to_lower(rr.rdata_text));
+        if (names.empty()) {
+            out.push_back({"identity", "PTR " + ip, level::fail,
+                           "no PTR record (" + proto::dns_rcode_name(ptr->rcode) + ")",
+                           "ask whoever holds " + ip + " for a PTR naming this server: many receivers refuse "
+                                                       "mail from addresses without one (seed 003)"});
+        } else {
+            bool confirmed = false;
+            for (const auto& n : names) {
+                for (std::uint16_t t : {type_a, type_aaaa}) {
+                    for (const auto& s : servers) {
+                        auto fwd = resolve(s, n, t, o.timeout);
+                        if (!fwd)
+                            continue;
+                        for (const auto& rr : fwd->answers)
+                            if ((rr.type == type_a || rr.type == type_aaaa) &&
+                                proto::canonical_address(rr.rdata_text) == proto::canonical_address(ip))
+                                confirmed = true;
+                        break;
+                    }
+                }
+            }
+            std::string list;
+            for (const auto& n : names)
+                list.append(list.empty() ? "" : ", ").append(n);
+            out.push_back({"identity", "PTR " + ip, confirmed ? level::ok : level::fail,
+                           list + (confirmed ? " (resolves back to " + ip + ")" : " (does not resolve back to " + ip + ")"),
+                           confirmed ? "" : "make " + names.front() + " resolve to " + ip +
+                                                " (forward-confirmed reverse DNS, seed 003)"});
+        }
+    }
+    std::string helo = o.helo_name;
+    if (helo.empty()) {
+        auto lines = postconf(o, {"-h", "smtp_helo_name"});
+        if (!lines.empty())
+            helo = trim(lines.front());
+    }
+    if (helo.empty()) {
+        out.push_back({"identity", "HELO name", level::warn, "unknown (postconf not found)", "pass --helo-name NAME"});
+        return;
+    }
+    helo = proto::to_lower(helo);
+    bool matches = std::find(names.begin(), names.end(), helo) != names.end();
+    out.push_back({"identity", "HELO name", names.empty() || matches ? (matches ? level::ok : level::info) : level::warn,
+                   helo + (names.empty() ? "" : matches ? " (matches the PTR)" : " (the PTR says " + names.front() + ")"),
+                   names.empty() || matches ? "" : "set smtp_helo_name = " + names.front() +
+                                                     " in main.cf, or change the PTR: receivers compare them (seed 003)"});
+}
+
+// ---- Postfix settings ----------------------------------------------------
+
+void check_postfix(const options& o, const daemon::config& cfg, std::vector<finding>& out)
+{
+    auto lines = postconf(o, {"-n"});
+    if (lines.empty()) {
+        out.push_back({"postfix", "main.cf", level::info,
+                       "postconf gave nothing" + (o.postfix_config.empty() ? std::string() : " for " + o.postfix_config) +
+                           ": Postfix checks left out",
+                       ""});
+        return;
+    }
+    std::map<std::string, std::string> p;
+    for (const auto& l : lines) {
+        auto eq = l.find(" = ");
+        if (eq != std::string::npos)
+            p[l.substr(0, eq)] = l.substr(eq + 3);
+        else if (!l.empty() && l.back() == '=')
+            p[trim(l.substr(0, l.size() - 1))] = "";
+    }
+    auto get = [&](const std::string& k) { auto it = p.find(k); return it == p.end() ? std::string() : it->second; };
+
+    if (auto relay = get("relayhost"); !relay.empty()) {
+        bool bracketed = relay.front() == '[';
+        auto host = proto::parse_smarthost(relay);
+        bool literal = host && proto::canonical_address(host->host);
+        out.push_back({"postfix", "relayhost", bracketed || literal ? level::ok : level::warn, relay,
+                       bracketed || literal ? ""
+                                            : "relayhost " + relay + " is looked up (MX, then A) at every delivery: "
+                                              "when that DNS fails mail stops (seed 000). Use routing.mode = "
+                                              "smarthost with routing.smarthost = " + relay + ", or at least [" +
+                                                  (host ? host->host : relay) + "]"});
+    }
+    std::string transport_maps = get("transport_maps");
+    bool ours = transport_maps.find("socketmap:") != std::string::npos &&
+                transport_maps.find(":transport") != std::string::npos;
+    if (ours) {
+        auto clone = postconf(o, {"-M", cfg.routing.transport + "/unix"});
+        out.push_back({"postfix", "transport " + cfg.routing.transport, clone.empty() ? level::fail : level::ok,
+                       clone.empty() ? "transport_maps answers name " + cfg.routing.transport +
+                                           ", but master.cf has no such service"
+                                     : trim(clone.front()),
+                       clone.empty() ? "add the " + cfg.routing.transport + " smtp clone to master.cf (README, Routing)"
+                                     : ""});
+        std::string tls = get("smtp_tls_policy_maps");
+        bool has_tls = tls.find(":tls") != std::string::npos;
+        out.push_back({"postfix", "smtp_tls_policy_maps", has_tls ? level::ok : level::warn,
+                       tls.empty() ? "not set" : tls,
+                       has_tls ? "" : "bracketed IP next hops switch off certificate-name checks: put "
+                                      "socketmap:...:tls first in smtp_tls_policy_maps"});
+        std::string level_ = get("smtp_tls_security_level");
+        bool dane = level_ == "dane" || level_ == "dane-only" || get("smtp_dns_support_level") == "dnssec";
+        if (dane && cfg.routing.nexthop_form == engine::routing_config::form::ip)
+            out.push_back({"postfix", "DANE", level::warn,
+                           "DANE/DNSSEC is on, but bracketed IP next hops bypass it",
+                           "set routing.nexthop-form = hostname"});
+    }
+    for (const char* key : {"smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
+                            "smtpd_recipient_restrictions", "smtpd_relay_restrictions"}) {
+        std::string v = get(key);
+        std::size_t at = 0;
+        while ((at = v.find("check_policy_service", at)) != std::string::npos) {
+            at += 20;
+            std::string rest = trim(v.substr(at));
+            bool braced = !rest.empty() && rest.front() == '{';
+            std::string spec = braced ? rest.substr(0, rest.find('}') + 1) : rest.substr(0, rest.find_first_of(" ,"));
+            bool has_default = spec.find("default_action") != std::string::npos;
+            bool has_timeout = spec.find("timeout") != std::string::npos;
+            out.push_back({"postfix", std::string(key) + " policy service",
+                           has_default && has_timeout ? level::ok : level::warn, spec,
+                           has_default && has_timeout
+                               ? ""
+                               : "write { inet:127.0.0.1:10040, timeout=15s, default_action=DUNNO }: without a "
+                                 "default_action, smtpd answers 451 4.3.5 to every client while mxwardend is down"});
+        }
+    }
+    if (!get("smtpd_milters").empty() && get("milter_default_action").empty())
+        out.push_back({"postfix", "milter_default_action", level::warn, "not set",
+                       "set it (accept or tempfail): its default changed within Postfix 3.7 (tempfail up to "
+                       "3.7.19, shutdown from 3.7.20)"});
+}
+
+// ---- the daemon and the quarantine ------------------------------------
+
+void check_daemon(const daemon::config& cfg, std::vector<finding>& out)
+{
+    std::string where = proto::to_string(cfg.listen_control);
+    try {
+        auto deadline = clock::now() + std::chrono::seconds(3);
+        blocking_socket s(cfg.listen_control, deadline);
+        s.write_all("status\n", deadline);
+        std::string resp;
+        while (resp.size() < (1 << 16) && s.read_some(resp, (1 << 16) - resp.size(), deadline)) {
+        }
+        std::string summary;
+        std::istringstream in(resp);
+        std::string line;
+        while (std::getline(in, line)) {
+            for (const char* k : {"route destinations", "health table entries", "dns lookup timeouts", "policy requests"}) {
+                if (!line.starts_with(k))
+                    continue;
+                std::string squeezed;  // "policy requests:     12" -> "policy requests: 12"
+                for (char c : trim(line))
+                    if (c != ' ' || squeezed.empty() || squeezed.back() != ' ')
+                        squeezed.push_back(c);
+                summary.append(summary.empty() ? "" : ", ").append(squeezed);
+            }
+        }
+        out.push_back({"daemon", where, level::ok, "reachable; " + summary, ""});
+    } catch (const std::exception& e) {
+        out.push_back({"daemon", where, level::fail, std::string("not reachable: ") + e.what(),
+                       "start mxwardend (with the same configuration), or pass -c FILE"});
+    }
+}
+
+void check_quarantine(const daemon::config& cfg, std::vector<finding>& out)
+{
+    const auto& db = cfg.quarantine.database;
+    if (!std::filesystem::exists(db)) {
+        out.push_back({"quarantine", db, level::info, "empty (no store yet)", ""});
+        return;
+    }
+    try {
+        store::quarantine_store q(db, store::database::mode::read_only);
+        std::int64_t held = 0, bytes = 0;
+        std::map<std::string, std::int64_t> reasons;
+        for (const auto& r : q.stats()) {
+            if (r.state != store::entry_state::held)
+                continue;
+            held += r.count;
+            bytes += r.bytes;
+            reasons[r.reason] += r.count;
+        }
+        std::string detail = std::to_string(held) + " held (" + std::to_string(bytes) + " bytes)";
+        for (const auto& [reason, n] : reasons)
+            detail += ", " + reason + ": " + std::to_string(n);
+        out.push_back({"quarantine", db, held ? level::warn : level::ok, detail,
+                       held ? "review with `mxwarden quarantine list`; release what is fixed" : ""});
+    } catch (const std::exception& e) {
+        out.push_back({"quarantine", db, level::fail, std::string("cannot read: ") + e.what(),
+                       "check the file's owner and mode"});
+    }
+}
+
+// ---- arguments and output --------------------------------------------------
+
+std::optional<options> parse(int argc, char** argv, int first, std::string& error)
+{
+    options o;
+    for (int i = first; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                error = std::string(a) + " needs a value";
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        if (a == "--json") {
+            o.json = true;
+        } else if (a == "--name" || a == "--outbound-ip" || a == "--helo-name" || a == "--postfix-config" ||
+                   a == "--timeout") {
+            auto v = value();
+            if (!v)
+                return std::nullopt;
+            if (a == "--name")
+                o.names.push_back(*v);
+            else if (a == "--outbound-ip")
+                o.outbound_ip = *v;
+            else if (a == "--helo-name")
+                o.helo_name = *v;
+            else if (a == "--postfix-config")
+                o.postfix_config = *v;
+            else if (auto d = daemon::parse_duration(*v); d && d->count() > 0)
+                o.timeout = *d;
+            else {
+                error = "--timeout: '" + proto::sanitize(*v) + "' is not a duration";
+                return std::nullopt;
+            }
+        } else if (a.starts_with("--") && a.find('.') != std::string_view::npos) {
+            o.config_args.emplace_back(a);
+            if (a.find('=') == std::string_view::npos && i + 1 < argc)
+                o.config_args.emplace_back(argv[++i]);
+        } else {
+            error = "unknown argument '" + proto::sanitize(std::string(a)) + "'";
+            return std::nullopt;
+        }
+    }
+    return o;
+}
+
+void print(const std::vector<finding>& all, bool json)
+{
+    if (json) {
+        proto::json_writer w;
+        w.begin_object().key("checks").begin_array();
+        for (const auto& f : all) {
+            w.begin_object().key("area").value(f.area).key("subject").value(f.subject);
+            w.key("status").value(to_string(f.lvl)).key("detail").value(f.detail).key("fix").value(f.fix);
+            w.end_object();
+        }
+        w.end_array().end_object();
+        std::cout << w.str() << "\n";
+        return;
+    }
+    std::string area;
+    for (const auto& f : all) {
+        if (f.area != area) {
+            std::cout << (area.empty() ? "" : "\n") << f.area << "\n";
+            area = f.area;
+        }
+        std::cout << "  " << to_string(f.lvl) << (f.lvl == level::fail ? "  " : f.lvl == level::ok ? "    " : "  ")
+                  << f.subject << ": " << proto::sanitize(f.detail, 2000) << "\n";
+        if (!f.fix.empty())
+            std::cout << "        fix: " << f.fix << "\n";
+    }
+}
+
+}  // namespace
+
+int run_doctor(int argc, char** argv, int verb_index)
+{
+    std::string error;
+    if (argc > verb_index + 1 && std::string_view(argv[verb_index + 1]) == "--help") {
+        std::cout << usage;
+        return 0;
+    }
+    auto o = parse(argc, argv, verb_index + 1, error);
+    if (!o) {
+        std::cerr << "mxwarden doctor: " << error << "\n" << usage;
+        return EX_USAGE;
+    }
+    std::vector<std::string> global(argv, argv + verb_index);
+    global.insert(global.end(), o->config_args.begin(), o->config_args.end());
+    std::vector<char*> gargv;
+    for (auto& g : global)
+        gargv.push_back(g.data());
+    gargv.push_back(nullptr);
+    auto cmd = daemon::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
+    std::vector<std::string> errors = cmd.errors;
+    std::optional<daemon::config> cfg;
+    if (errors.empty()) {
+        auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
+        errors = loaded.errors;
+        if (errors.empty())
+            cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+    }
+    if (!cfg) {
+        for (const auto& e : errors)
+            std::cerr << "mxwarden: " << e << "\n";
+        return EX_CONFIG;
+    }
+
+    std::vector<finding> all;
+    auto servers = servers_in_use(*cfg, all);
+    std::vector<std::pair<std::string, std::uint16_t>> questions;
+    if (cfg->routing.routing_mode == engine::routing_config::mode::smarthost &&
+        !proto::canonical_address(cfg->routing.smarthost))
+        questions.emplace_back(cfg->routing.smarthost, type_a);
+    for (const auto& n : o->names)
+        questions.emplace_back(n, type_mx);
+    if (questions.empty())
+        questions.emplace_back("example.org", type_mx);
+    for (const auto& s : servers)
+        for (const auto& [name, type] : questions)
+            all.push_back(check_server(s, name, type, *cfg, o->timeout));
+    check_identity(*o, servers, all);
+    check_postfix(*o, *cfg, all);
+    check_daemon(*cfg, all);
+    check_quarantine(*cfg, all);
+    print(all, o->json);
+    bool failed = std::any_of(all.begin(), all.end(), [](const finding& f) { return f.lvl == level::fail; });
+    return failed ? 1 : 0;
+}
+
+}  // namespace mxw::cli
