@@ -2,6 +2,7 @@
 // its control socket, so the answer reflects the daemon's own resolver,
 // settings and caches.
 #include "cli/doctor.hpp"
+#include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
 #include "daemon/config.hpp"
 #include "net/asio.hpp"
@@ -26,6 +27,8 @@ commands:
                          (mxwarden quarantine --help)
   doctor [--name DOMAIN] which DNS transports work, PTR/HELO, Postfix settings,
                          daemon and quarantine (mxwarden doctor --help)
+  postfix-setup [--check | --apply]
+                         the main.cf and master.cf settings mxwarden needs
 
 The daemon is found through listen.control in the config (-c FILE, default
 /etc/mxwarden/mxwarden.conf if it exists, else built-in defaults).
@@ -71,6 +74,8 @@ int main(int argc, char** argv)
         return cli::run_quarantine(argc, argv, verb);
     if (int verb = verb_at(argc, argv, "doctor"))
         return cli::run_doctor(argc, argv, verb);
+    if (int verb = verb_at(argc, argv, "postfix-setup"))
+        return cli::run_postfix_setup(argc, argv, verb);
     static constexpr std::string_view flags[] = {"--json"};
     auto cmd = daemon::parse_command_line(argc, argv, flags);
     if (cmd.has("--help")) {
