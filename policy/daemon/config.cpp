@@ -18,12 +18,13 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 57> options{{
+constexpr std::array<option_spec, 58> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
     {"listen.socketmap", "inet:127.0.0.1:10041", "routing lookups (Postfix transport_maps, Sendmail mailertable)"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
+    {"listen.metrics", "inet:127.0.0.1:10043", "Prometheus metrics over HTTP (GET /metrics); empty = off"},
     {"dns.forwarders", "", "DNS servers to ask, IP[@port] separated by spaces or commas; empty = dns.resolv-conf"},
     {"dns.recursion", "no", "resolve from the root servers (yes) when dns.forwarders is empty"},
     {"dns.resolv-conf", "/etc/resolv.conf", "nameservers to use when dns.forwarders is empty (ports are ignored)"},
@@ -223,6 +224,10 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     } else if (auto e = c.endpoint("listen.control")) {
         cfg.listen_control = *e;
     }
+    if (!c.str("listen.metrics").empty())
+        cfg.listen_metrics = c.endpoint("listen.metrics");
+    if (cfg.listen_metrics && cfg.listen_metrics->type == proto::endpoint::kind::unix_socket)
+        cfg.listen_metrics->path = absolute(cfg.listen_metrics->path, cwd);
     for (auto* e : {&cfg.listen_policy, &cfg.listen_socketmap, &cfg.listen_control})
         if (e->type == proto::endpoint::kind::unix_socket)
             e->path = absolute(e->path, cwd);

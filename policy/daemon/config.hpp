@@ -46,6 +46,7 @@ struct config {
     proto::endpoint listen_policy;
     proto::endpoint listen_socketmap;
     proto::endpoint listen_control;
+    std::optional<proto::endpoint> listen_metrics;  ///< nullopt: no metrics endpoint
     dns::unbound_options dns;
     engine::policy_config policy;
     engine::routing_config routing;

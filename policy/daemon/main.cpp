@@ -7,10 +7,13 @@
 #include "net/control_session.hpp"
 #include "net/banner_probe.hpp"
 #include "net/listener.hpp"
+#include "net/metrics_session.hpp"
 #include "net/policy_session.hpp"
 #include "net/socketmap_session.hpp"
 #include "proto/json.hpp"
+#include "proto/prometheus.hpp"
 #include "proto/sanitize.hpp"
+#include "store/quarantine_store.hpp"
 #include "store/route_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -153,6 +156,73 @@ std::string status_text(bool json, const counters& c)
            "probes running:          " + std::to_string(c.router.probes_running()) + "\n";
 }
 
+// Held quarantine entries by reason, refreshed on the store thread: the
+// loop never reads SQLite.
+struct quarantine_gauge {
+    std::vector<std::pair<std::string, std::int64_t>> held;
+    bool known = false;
+};
+
+std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport)
+{
+    using engine::outcome;
+    proto::prometheus_writer w;
+    w.family("mxwarden_policy_requests_total", "counter", "Policy requests answered");
+    w.sample("mxwarden_policy_requests_total", static_cast<double>(c.pol.requests));
+    w.family("mxwarden_policy_protocol_errors_total", "counter", "Policy connections closed for malformed input");
+    w.sample("mxwarden_policy_protocol_errors_total", static_cast<double>(c.pol.protocol_errors));
+    w.family("mxwarden_decisions_total", "counter", "Check findings in policy decisions, by check and outcome");
+    for (std::size_t k = 0; k < 2; ++k) {
+        for (std::size_t o = 0; o < engine::outcome_count; ++o) {
+            auto n = c.pol.findings[k * engine::outcome_count + o];
+            w.sample("mxwarden_decisions_total", static_cast<double>(n),
+                     {{"check", engine::to_string(static_cast<engine::check_kind>(k))},
+                      {"outcome", engine::to_string(static_cast<outcome>(o))}});
+        }
+    }
+    w.family("mxwarden_policy_actions_total", "counter", "Policy answers by action");
+    for (std::size_t a = 0; a < c.pol.actions.size(); ++a)
+        w.sample("mxwarden_policy_actions_total", static_cast<double>(c.pol.actions[a]),
+                 {{"action", engine::to_string(static_cast<engine::action>(a))}});
+    w.family("mxwarden_policy_request_seconds", "histogram", "Time from a complete policy request to its answer");
+    w.histogram_samples("mxwarden_policy_request_seconds", c.pol.latency);
+    w.family("mxwarden_socketmap_lookups_total", "counter", "Socketmap lookups (transport, tls, relay, mailertable)");
+    w.sample("mxwarden_socketmap_lookups_total", static_cast<double>(c.smap.lookups));
+    w.family("mxwarden_dns_lookups_total", "counter", "DNS lookups answered, by status and configured transport");
+    const auto& by = c.res.by_status();
+    for (std::size_t s = 0; s < by.size(); ++s)
+        w.sample("mxwarden_dns_lookups_total", static_cast<double>(by[s]),
+                 {{"status", dns::to_string(static_cast<dns::status>(s))}, {"transport", transport}});
+    auto st = c.res.stats();
+    w.family("mxwarden_dns_queries_started_total", "counter", "Upstream DNS queries sent");
+    w.sample("mxwarden_dns_queries_started_total", static_cast<double>(st.started));
+    w.family("mxwarden_dns_lookups_coalesced_total", "counter", "Lookups that joined an identical query in flight");
+    w.sample("mxwarden_dns_lookups_coalesced_total", static_cast<double>(st.coalesced));
+    w.family("mxwarden_dns_queries_in_flight", "gauge", "DNS queries running or waiting for a slot");
+    w.sample("mxwarden_dns_queries_in_flight", static_cast<double>(st.running), {{"state", "running"}});
+    w.sample("mxwarden_dns_queries_in_flight", static_cast<double>(st.queued), {{"state", "queued"}});
+    w.family("mxwarden_probes_total", "counter", "MX banner probes finished, by outcome");
+    const auto& probes = c.router.probe_outcomes();
+    for (std::size_t o = 0; o < probes.size(); ++o)
+        w.sample("mxwarden_probes_total", static_cast<double>(probes[o]),
+                 {{"outcome", engine::to_string(static_cast<engine::probe_outcome>(o))}});
+    w.family("mxwarden_probes_running", "gauge", "MX banner probes in flight");
+    w.sample("mxwarden_probes_running", static_cast<double>(c.router.probes_running()));
+    w.family("mxwarden_cache_entries", "gauge", "Entries in the daemon's caches and tables");
+    w.sample("mxwarden_cache_entries", static_cast<double>(c.eng.sender_cache_size()), {{"cache", "sender"}});
+    w.sample("mxwarden_cache_entries", static_cast<double>(c.eng.client_cache_size()), {{"cache", "client"}});
+    w.sample("mxwarden_cache_entries", static_cast<double>(c.router.destinations()), {{"cache", "route"}});
+    w.sample("mxwarden_cache_entries", static_cast<double>(c.health.size()), {{"cache", "health"}});
+    w.family("mxwarden_policy_connections", "gauge", "Open policy connections");
+    w.sample("mxwarden_policy_connections", static_cast<double>(c.conns.active));
+    if (q.known) {
+        w.family("mxwarden_quarantine_held", "gauge", "Messages held in the quarantine, by reason");
+        for (const auto& [reason, n] : q.held)
+            w.sample("mxwarden_quarantine_held", static_cast<double>(n), {{"reason", reason}});
+    }
+    return w.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -253,10 +323,57 @@ int main(int argc, char** argv)
             });
         });
     }
+    // Store upkeep on the store thread, once a minute: the held-mail gauge
+    // for the metrics, and retention (released and deleted entries older
+    // than quarantine.retention go; held mail only ever by an admin's hand),
+    // at start and then hourly.
+    quarantine_gauge qgauge;
+    asio::steady_timer upkeep_timer(io);
+    std::function<void(std::chrono::seconds, unsigned)> upkeep = [&](std::chrono::seconds delay, unsigned tick) {
+        upkeep_timer.expires_after(delay);
+        upkeep_timer.async_wait([&, tick](boost::system::error_code ec) {
+            if (ec)
+                return;
+            bool purge = tick % 60 == 0;
+            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention] {
+                std::string line;
+                quarantine_gauge g;
+                try {
+                    if (std::filesystem::exists(db)) {
+                        store::quarantine_store q(db, store::database::mode::read_write);
+                        if (purge) {
+                            auto cutoff = std::chrono::duration_cast<std::chrono::seconds>(
+                                              (std::chrono::system_clock::now() - keep).time_since_epoch())
+                                              .count();
+                            if (auto n = q.purge(cutoff); n > 0)
+                                line = "event=quarantine-purge removed=" + std::to_string(n);
+                        }
+                        for (const auto& r : q.stats())
+                            if (r.state == store::entry_state::held)
+                                g.held.emplace_back(r.reason, r.count);
+                    }
+                    g.known = true;
+                } catch (const std::exception& e) {
+                    line = "event=quarantine-upkeep-error error=" + proto::log_value(e.what());
+                }
+                asio::post(io, [&, line, g = std::move(g)]() mutable {
+                    if (!line.empty())
+                        log.info(line);
+                    if (g.known)
+                        qgauge = std::move(g);
+                });
+            });
+            upkeep(std::chrono::seconds(60), tick + 1);
+        });
+    };
+    upkeep(std::chrono::seconds(0), 0);
     net::socketmap_service socketmap{router, log, cfg->policy_idle_timeout};
     net::connection_count socketmap_conns{cfg->policy_max_connections};
     counters count{eng, router, health, *resolver, policy, socketmap, policy_conns};
     net::control_service control{eng, router, log, [&](bool json) { return status_text(json, count); }};
+    const std::string dns_transport = resolver->upstream().substr(resolver->upstream().rfind('=') + 1);
+    net::metrics_service metrics{[&] { return metrics_text(count, qgauge, dns_transport); }};
+    net::connection_count metrics_conns{16};
 
     std::vector<std::unique_ptr<net::listener>> listeners;
     try {
@@ -281,6 +398,14 @@ int main(int argc, char** argv)
                 return net::run_control_session(std::move(s), control);
             },
             control_conns, log, 0660));
+        if (cfg->listen_metrics)
+            listeners.push_back(net::start_listener(
+                io, *cfg->listen_metrics, "metrics",
+                [&metrics](asio::ip::tcp::socket s) { return net::run_metrics_session(std::move(s), metrics); },
+                [&metrics](asio::local::stream_protocol::socket s) {
+                    return net::run_metrics_session(std::move(s), metrics);
+                },
+                metrics_conns, log, 0660));
     } catch (const std::system_error& e) {
         std::cerr << "mxwardend: " << e.what() << "\n";
         return EX_UNAVAILABLE;
@@ -293,12 +418,14 @@ int main(int argc, char** argv)
         log.info("event=stop signal=" + std::to_string(sig));
         for (auto& l : listeners)
             l->close();
+        upkeep_timer.cancel();
         io.stop();
     });
 
     log.info("event=ready version=" MXWARDEN_VERSION " policy=" + proto::log_value(proto::to_string(cfg->listen_policy)) +
              " socketmap=" + proto::log_value(proto::to_string(cfg->listen_socketmap)) +
-             " control=" + proto::log_value(proto::to_string(cfg->listen_control)) + " state_dir=" +
+             " control=" + proto::log_value(proto::to_string(cfg->listen_control)) + " metrics=" +
+             proto::log_value(cfg->listen_metrics ? proto::to_string(*cfg->listen_metrics) : "off") + " state_dir=" +
              proto::log_value(cfg->state_dir) + " config=" +
              proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file));
     log.flush();

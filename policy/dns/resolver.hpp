@@ -17,6 +17,7 @@ namespace mxw::dns {
 using clock = std::chrono::steady_clock;
 
 enum class status { ok, nodata, nxdomain, servfail, timeout, bogus };
+inline constexpr std::size_t status_count = 6;
 enum class rrtype : std::uint16_t { a = 1, ptr = 12, mx = 15, aaaa = 28 };
 
 std::string_view to_string(status s) noexcept;

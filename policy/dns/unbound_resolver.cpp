@@ -239,6 +239,7 @@ unbound_resolver::unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_
 asio::awaitable<answer> unbound_resolver::lookup(const std::string& name, rrtype type, clock::time_point deadline)
 {
     answer a = co_await queue_.lookup(name, type, deadline);
+    ++by_status_[static_cast<std::size_t>(a.st)];
     if (is_temporary(a.st))
         a.detail.append(a.detail.empty() ? "" : "; ").append(upstream_);
     co_return a;

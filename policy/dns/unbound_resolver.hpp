@@ -6,6 +6,7 @@
 #pragma once
 #include "dns/lookup_queue.hpp"
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -40,6 +41,8 @@ public:
     asio::awaitable<answer> lookup(const std::string& name, rrtype type, clock::time_point deadline) override;
     /// "servers=... transport=...", as failures report it.
     [[nodiscard]] const std::string& upstream() const noexcept { return upstream_; }
+    /// Lookups answered, by status (dns::status order), for the metrics.
+    [[nodiscard]] const std::array<std::uint64_t, status_count>& by_status() const noexcept { return by_status_; }
     [[nodiscard]] lookup_stats stats() const noexcept { return queue_.stats(); }
 
     class unbound_backend;
@@ -49,6 +52,7 @@ private:
     std::unique_ptr<unbound_backend> backend_;
     lookup_queue queue_;
     std::string upstream_;
+    std::array<std::uint64_t, status_count> by_status_{};
 };
 
 }  // namespace mxw::dns

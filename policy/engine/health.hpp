@@ -24,6 +24,7 @@ enum class probe_outcome {
     reset,            ///< connection reset or closed before the greeting
     garbage,          ///< not an SMTP greeting
 };
+inline constexpr std::size_t probe_outcome_count = 8;
 std::string_view to_string(probe_outcome o) noexcept;
 
 struct probe_result {

@@ -248,6 +248,7 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
     probe_result r = co_await prober_.probe(address, hop_port(cfg_));
     health_.record(address, r, now_());
     --probes_running_;
+    ++probe_outcomes_[static_cast<std::size_t>(r.outcome)];
     log_("event=probe domain=" + proto::log_value(domain) + " address=" + address + " result=" +
          std::string(to_string(r.outcome)) + " ms=" + std::to_string(r.elapsed.count()) +
          " detail=" + proto::log_value(r.detail));

@@ -11,6 +11,7 @@
 #include "engine/mx_select.hpp"
 #include "proto/cidr.hpp"
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -137,6 +138,11 @@ public:
     /// until a fresh resolution succeeds, and through a DNS outage.
     void restore(const std::vector<saved_route>& routes);
     [[nodiscard]] std::size_t probes_running() const noexcept { return probes_running_; }
+    /// Probes finished, by outcome (probe_outcome order), for the metrics.
+    [[nodiscard]] const std::array<std::uint64_t, probe_outcome_count>& probe_outcomes() const noexcept
+    {
+        return probe_outcomes_;
+    }
 
     /// The destination the smart host is tracked under: "[relay.example.net]"
     /// (brackets, so that no recipient domain can collide with it).
@@ -181,6 +187,7 @@ private:
     // certificate must match. Bounded; rebuilt from dests_ when it grows.
     std::unordered_map<std::string, std::vector<std::string>> names_by_address_;
     std::size_t probes_running_ = 0;
+    std::array<std::uint64_t, probe_outcome_count> probe_outcomes_{};
     save_fn save_;
 };
 

@@ -51,12 +51,18 @@ asio::awaitable<void> run_policy_session(Socket sock, policy_service& svc)
             ++svc.requests;
             std::uint64_t id = svc.next_id++;
             std::string reply;
+            auto started = std::chrono::steady_clock::now();
             try {
                 engine::decision d;
                 if (!svc.engine.decide_cached(decoder.request(), state, d))
                     d = co_await svc.engine.decide(decoder.request(), state);
                 svc.log.info(engine::format_log(d, decoder.request(), id));
                 reply = proto::encode_policy_reply(d.reply);
+                for (const auto& f : d.findings)
+                    ++svc.findings[static_cast<std::size_t>(f.check) * engine::outcome_count +
+                                   static_cast<std::size_t>(f.result)];
+                ++svc.actions[static_cast<std::size_t>(d.act)];
+                svc.latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
             } catch (const std::exception& e) {
                 // A bug in one request must not cost the mail its answer.
                 reply = proto::encode_policy_reply(failure_reply(svc.failure_action));

@@ -7,7 +7,9 @@
 #include "daemon/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/asio.hpp"
+#include "proto/prometheus.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 
@@ -22,6 +24,11 @@ struct policy_service {
     std::uint64_t next_id = 1;
     std::uint64_t requests = 0;
     std::uint64_t protocol_errors = 0;
+    // For the metrics endpoint: findings by check and outcome, answers by
+    // action, and the time from a complete request to its reply.
+    std::array<std::uint64_t, 2 * engine::outcome_count> findings{};
+    std::array<std::uint64_t, 5> actions{};
+    proto::histogram latency{};
 };
 
 template <class Socket>

@@ -38,10 +38,11 @@ mxw_start_daemon() {
     # The log may hold an earlier run's lines (a restart appends): only what this run writes counts.
     local skip
     skip=$(($(wc -c <"$log") + 1))
-    # The socketmap listener defaults to a fixed port; tests that run side by side keep it on a unix socket of
-    # their own unless they pass --listen.socketmap themselves (later options win).
+    # The socketmap and metrics listeners default to fixed ports; tests that run side by side keep the socketmap on a
+    # unix socket of their own and the metrics off, unless they pass --listen.socketmap or --listen.metrics
+    # themselves (later options win).
     "$MXW_BUILD/mxwardend" --daemon.state-dir="$state_dir" --dns.transparent-zones="test. 127.in-addr.arpa." \
-        --listen.socketmap="unix:$state_dir/socketmap.sock" "$@" \
+        --listen.socketmap="unix:$state_dir/socketmap.sock" --listen.metrics= "$@" \
         2>>"$log" &
     MXW_DAEMON_PID=$!
     MXW_DAEMON_PIDS+=("$MXW_DAEMON_PID")
