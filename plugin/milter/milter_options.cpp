@@ -1,0 +1,108 @@
+#include "milter/milter_options.hpp"
+
+#include "daemon/duration.hpp"
+
+#include <charconv>
+
+namespace mxw::milter {
+namespace {
+
+// Values that reach libmilter or the store as they are; parse_endpoint
+// checks the policy side.
+bool valid_listen(std::string_view s)
+{
+    for (std::string_view p : {"inet:", "inet6:", "unix:", "local:"})
+        if (s.starts_with(p) && s.size() > p.size())
+            return true;
+    return false;
+}
+
+std::string apply(milter_options& o, std::string_view key, std::string_view value)
+{
+    if (key == "--listen") {
+        if (!valid_listen(value))
+            return "--listen: '" + std::string(value) + "' is not inet:PORT@HOST, inet6:PORT@HOST or unix:PATH";
+        o.listen = std::string(value);
+    } else if (key == "--policy") {
+        auto e = proto::parse_endpoint(value);
+        if (!e)
+            return "--policy: '" + std::string(value) + "' is not inet:HOST:PORT or unix:PATH";
+        o.policy = *e;
+    } else if (key == "--on-error") {
+        if (value != "accept" && value != "tempfail")
+            return "--on-error: '" + std::string(value) + "' is not accept or tempfail";
+        o.on_error_tempfail = value == "tempfail";
+    } else if (key == "--timeout") {
+        auto d = daemon::parse_duration(value);
+        if (!d || d->count() <= 0)
+            return "--timeout: '" + std::string(value) + "' is not a positive duration (e.g. 8s, 500ms)";
+        o.timeout = *d;
+    } else if (key == "--quarantine-db") {
+        if (!value.starts_with('/'))
+            return "--quarantine-db: give an absolute path";
+        o.quarantine_db = std::string(value);
+    } else if (key == "--quarantine-transport") {
+        if (value.empty() || value.find_first_of(" \t:") != std::string_view::npos)
+            return "--quarantine-transport: '" + std::string(value) + "' is not a transport name";
+        o.quarantine_transport = std::string(value);
+    } else if (key == "--max-message-size") {
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n == 0)
+            return "--max-message-size: '" + std::string(value) + "' is not a positive number of bytes";
+        o.max_message_bytes = n;
+    } else {
+        return "unknown option " + std::string(key);
+    }
+    return {};
+}
+
+}  // namespace
+
+parsed_options parse_options(std::span<const std::string_view> args)
+{
+    parsed_options r;
+    for (std::size_t i = 0; i < args.size() && r.error.empty(); ++i) {
+        std::string_view a = args[i];
+        if (a == "-h" || a == "--help") {
+            r.help = true;
+            continue;
+        }
+        if (a == "--version") {
+            r.version = true;
+            continue;
+        }
+        if (!a.starts_with("--")) {
+            r.error = "unexpected argument '" + std::string(a) + "'";
+            break;
+        }
+        std::string_view key = a;
+        std::string_view value;
+        if (auto eq = a.find('='); eq != std::string_view::npos) {
+            key = a.substr(0, eq);
+            value = a.substr(eq + 1);
+        } else if (i + 1 < args.size()) {
+            value = args[++i];
+        } else {
+            r.error = std::string(a) + " needs a value";
+            break;
+        }
+        r.error = apply(r.options, key, value);
+    }
+    return r;
+}
+
+std::string_view usage() noexcept
+{
+    return "usage: mxwarden-milter [options]\n"
+           "  --listen SOCKET          where the MTA connects, libmilter syntax (inet:10042@127.0.0.1)\n"
+           "  --policy ENDPOINT        mxwardend's policy listener (inet:127.0.0.1:10040 or unix:PATH)\n"
+           "  --on-error accept|tempfail  when the daemon cannot be asked in time (accept)\n"
+           "  --timeout DURATION       deadline of one policy request (8s)\n"
+           "  --quarantine-db PATH     quarantine store; without it quarantine verdicts tempfail\n"
+           "  --quarantine-transport NAME  FILTER NAME:reason means quarantine (mxq)\n"
+           "  --max-message-size BYTES largest message the quarantine takes (52428800)\n"
+           "  -h, --help, --version\n";
+}
+
+}  // namespace mxw::milter

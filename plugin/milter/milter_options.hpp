@@ -1,0 +1,48 @@
+// milter/milter_options.hpp: mxwarden-milter's command line. Until the
+// milter.* keys are in the daemon's option table, the milter takes its few
+// settings as flags of its own ("--key VALUE" or "--key=VALUE"). Pure: the
+// caller prints the error or the help.
+#pragma once
+#include "proto/endpoint.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace mxw::milter {
+
+struct milter_options {
+    /// Where libmilter listens, in its own syntax: inet:PORT@HOST, inet6:PORT@HOST, unix:PATH, local:PATH.
+    std::string listen = "inet:10042@127.0.0.1";
+    /// The daemon's policy listener, Postfix syntax (inet:HOST:PORT, unix:PATH).
+    proto::endpoint policy{proto::endpoint::kind::inet, "127.0.0.1", 10040, {}};
+    /// true: tempfail when the daemon cannot be asked in time; false: accept.
+    bool on_error_tempfail = false;
+    /// Deadline of one policy request, connect included. Below Sendmail's
+    /// default milter read timeout (T=R:10s), so the milter answers itself.
+    std::chrono::milliseconds timeout{8000};
+    /// The quarantine store; empty: quarantine verdicts answer tempfail.
+    std::string quarantine_db;
+    /// FILTER answers to this transport are quarantine verdicts (routing.quarantine-transport).
+    std::string quarantine_transport = "mxq";
+    /// Largest message captured for the quarantine (quarantine.max-message-size).
+    std::size_t max_message_bytes = 50 * 1024 * 1024;
+};
+
+struct parsed_options {
+    milter_options options;
+    bool help = false;
+    bool version = false;
+    std::string error;  ///< non-empty: the command line is wrong
+};
+
+/// `args` without the program name.
+parsed_options parse_options(std::span<const std::string_view> args);
+
+/// The --help text.
+std::string_view usage() noexcept;
+
+}  // namespace mxw::milter

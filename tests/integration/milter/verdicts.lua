@@ -1,0 +1,128 @@
+-- Every callback path and every verdict against a real mxwardend on the test zones (see milter_test.sh; the
+-- daemon runs with client.no-ptr = quarantine). The shell script checks reply texts and the quarantine store
+-- from the milter's log and the CLI afterwards.
+dofile(DIR .. "/lib.lua")
+
+-- miltertest offers SMFIP_HDR_LEADSPC and the milter takes it, so header values travel with the space after the
+-- colon, both ways.
+TAG_21 = " client=not-confirmed 127.0.0.21"
+
+case("clean: forward-confirmed client, deliverable sender, nothing added", function()
+    local conn = open(SOCK)
+    client(conn, "client-ok.mxw.test", "127.0.0.20", "client-ok.mxw.test", "client-ok.mxw.test", "OK")
+    mail(conn, "a@good.mxw.test", "QCLEAN1", SMFIR_CONTINUE)
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    rcpt(conn, "other@good.mxw.test", SMFIR_CONTINUE)
+    local r = message(conn, "clean")
+    check(r == SMFIR_CONTINUE or r == SMFIR_ACCEPT, "end of message: " .. tostring(r))
+    check(not mt.eom_check(conn, MT_HDRADD, "X-Mxwarden"), "a header was added")
+    mt.disconnect(conn)
+end)
+
+case("null MX sender: rejected at MAIL FROM", function()
+    local conn = open(SOCK)
+    client(conn, "client-ok.mxw.test", "127.0.0.20", "client-ok.mxw.test", "client-ok.mxw.test", "OK")
+    mail(conn, "b@nullmx.mxw.test", "QNULLMX", SMFIR_REPLYCODE)
+    -- The same connection goes on with the next message.
+    mail(conn, "a@good.mxw.test", "QNEXT", SMFIR_CONTINUE)
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    check(mt.abort(conn) == nil, "mt.abort failed")
+    mail(conn, "a2@good.mxw.test", "QAFTERABORT", SMFIR_CONTINUE)
+    mt.disconnect(conn)
+end)
+
+case("nonexistent and data-less sender domains, DNS failure: tempfail", function()
+    local conn = open(SOCK)
+    client(conn, "client-ok.mxw.test", "127.0.0.20", "client-ok.mxw.test", "client-ok.mxw.test", "OK")
+    mail(conn, "c@nonexist.mxw.test", "QNXDOMAIN", SMFIR_REPLYCODE)
+    mail(conn, "d@nomail.mxw.test", "QNODATA", SMFIR_REPLYCODE)
+    mail(conn, "e@y.servfail.mxw.test", "QSERVFAIL", SMFIR_REPLYCODE)
+    mt.disconnect(conn)
+end)
+
+case("null sender: never checked", function()
+    local conn = open(SOCK)
+    client(conn, "client-ok.mxw.test", "127.0.0.20", "client-ok.mxw.test", "client-ok.mxw.test", "OK")
+    mt.macro(conn, SMFIC_MAIL, "i", "QBOUNCE")
+    check(mt.mailfrom(conn, "<>") == nil, "mt.mailfrom failed")
+    expect(conn, SMFIR_CONTINUE, "MAIL FROM:<>")
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    mt.disconnect(conn)
+end)
+
+case("PTR not confirmed (FORGED): accepted, one X-Mxwarden header at end of message", function()
+    local conn = open(SOCK)
+    client(conn, "[127.0.0.21]", "127.0.0.21", "unknown", "client-forged.mxw.test", "FORGED")
+    mail(conn, "g@good.mxw.test", "QFORGED", SMFIR_CONTINUE)
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    rcpt(conn, "user2@good.mxw.test", SMFIR_CONTINUE)
+    local r = message(conn, "forged")
+    check(r == SMFIR_CONTINUE or r == SMFIR_ACCEPT, "end of message: " .. tostring(r))
+    check(mt.eom_check(conn, MT_HDRADD, "X-Mxwarden", TAG_21),
+        "no 'X-Mxwarden: client=not-confirmed 127.0.0.21' added")
+    check(mt.getheader(conn, "X-Mxwarden", 1) == nil, "more than one X-Mxwarden header added")
+    mt.disconnect(conn)
+end)
+
+case("PTR lookup failed temporarily at the MTA (TEMP): the daemon looks itself", function()
+    local conn = open(SOCK)
+    client(conn, "[127.0.0.21]", "127.0.0.21", "unknown", "unknown", "TEMP")
+    mail(conn, "t@good.mxw.test", "QTEMP", SMFIR_CONTINUE)
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    local r = message(conn, "temp")
+    check(r == SMFIR_CONTINUE or r == SMFIR_ACCEPT, "end of message: " .. tostring(r))
+    check(mt.eom_check(conn, MT_HDRADD, "X-Mxwarden", TAG_21),
+        "no header from the daemon's own lookup")
+    mt.disconnect(conn)
+end)
+
+case("no PTR (FAIL), quarantine configured: stored, then discarded", function()
+    local conn = open(SOCK)
+    client(conn, "[127.0.0.22]", "127.0.0.22", "[127.0.0.22]", "", "FAIL")
+    mail(conn, "q@good.mxw.test", "QQUAR1", SMFIR_CONTINUE)
+    rcpt(conn, "user@good.mxw.test", SMFIR_CONTINUE)
+    rcpt(conn, "user2@good.mxw.test", SMFIR_CONTINUE)
+    local r = message(conn, "quarantine me")
+    check(r == SMFIR_DISCARD, "end of message: milter replied " .. tostring(r) .. ", want DISCARD")
+    check(not mt.eom_check(conn, MT_HDRADD, "X-Mxwarden"), "a quarantined message got a header")
+    mt.disconnect(conn)
+end)
+
+-- The milter passes what it got; the daemon judges "<<a@good.mxw.test>>" (its domain "good.mxw.test>" does
+-- not resolve, so it answers 451 4.4.3).
+case("malformed macros and arguments: no crash, the client check is skipped", function()
+    local conn = open(SOCK)
+    mt.macro(conn, SMFIC_CONNECT, "{client_addr}", "not-an-address\r\nrequest=x", "{client_name}",
+        string.rep("n", 900), "{client_resolve}", "BOGUS", "{client_ptr}", "%s%n%%", "{daemon_name}", "")
+    check(mt.conninfo(conn, "weird", "unspec") == nil, "mt.conninfo failed")
+    expect(conn, SMFIR_CONTINUE, "connect")
+    check(mt.helo(conn, string.rep("h", 300)) == nil, "mt.helo failed")
+    expect(conn, SMFIR_CONTINUE, "HELO")
+    mt.macro(conn, SMFIC_MAIL, "i", string.rep("q", 500))
+    check(mt.mailfrom(conn, "<<<a@good.mxw.test>>>", "SIZE=x", "BODY=8BITMIME") == nil, "mt.mailfrom failed")
+    expect(conn, SMFIR_REPLYCODE, "MAIL FROM with a broken address")
+    mail(conn, "m@good.mxw.test", "QMALFORMED", SMFIR_CONTINUE)
+    mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}", "")
+    check(mt.rcptto(conn, "no-brackets@good.mxw.test") == nil, "mt.rcptto failed")
+    expect(conn, SMFIR_CONTINUE, "RCPT without brackets")
+    mt.disconnect(conn)
+end)
+
+case("no macros at all: the connect arguments are used", function()
+    local conn = open(SOCK)
+    check(mt.conninfo(conn, "[127.0.0.21]", "127.0.0.21") == nil, "mt.conninfo failed")
+    expect(conn, SMFIR_CONTINUE, "connect")
+    check(mt.helo(conn, "client.mxw.test") == nil, "mt.helo failed")
+    expect(conn, SMFIR_CONTINUE, "HELO")
+    check(mt.mailfrom(conn, "<h@good.mxw.test>") == nil, "mt.mailfrom failed")
+    expect(conn, SMFIR_CONTINUE, "MAIL FROM")
+    check(mt.rcptto(conn, "<user@good.mxw.test>") == nil, "mt.rcptto failed")
+    expect(conn, SMFIR_CONTINUE, "RCPT")
+    local r = message(conn, "no macros")
+    check(r == SMFIR_CONTINUE or r == SMFIR_ACCEPT, "end of message: " .. tostring(r))
+    check(mt.eom_check(conn, MT_HDRADD, "X-Mxwarden", TAG_21),
+        "the client check did not run from the socket address")
+    mt.disconnect(conn)
+end)
+
+finish("verdicts.lua")

@@ -1,0 +1,227 @@
+#!/bin/bash
+# mxwarden-milter behind a real Sendmail 8.17, driven over SMTP with swaks: the verdicts of postfix_policy_test.sh
+# for the same test zones, given by the milter through INPUT_MAIL_FILTER, plus quarantine capture. Sendmail puts
+# "<address>... " before the text of a MAIL FROM reply; the codes and the daemon's text are the same.
+#
+#   swaks from 127.0.0.2x --> sendmail -bD 127.0.0.1:P --milter--> mxwarden-milter --policy--> mxwardend --> nsd
+#   sendmail esmtp (SMART_HOST) --> smtp-sink 127.0.0.1:S, which dumps what it receives
+#
+# Debian's sendmail-bin conflicts with Postfix, so it is never installed: the packages are fetched with
+# `apt-get download` and unpacked into $MXW_BUILD/sendmail-root once (kept for later runs), and Sendmail runs from
+# there with its own .cf (built with m4 from sendmail-cf), queue, pid file and a service switch that keeps it off
+# DNS (the host's resolver points off the machine; the daemon's own lookups decide). Needs root, network access to
+# the Debian mirror on the first run, swaks, nsd, smtp-sink, Debian's python3 with dnslib.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/daemon.sh
+source "$here/lib/daemon.sh"
+# shellcheck source=lib/dns.sh
+source "$here/lib/dns.sh"
+
+work=$(mktemp -d /tmp/mxw-milter-sendmail.XXXXXX)
+chmod 0755 "$work"
+sink_dir=$work/sink
+sink_pid=
+milter_pid=
+sm_pid=
+failures=0
+cleanup() {
+    local rc=$? pid
+    for pid in $sm_pid $sink_pid $milter_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    mxw_daemon_cleanup
+    mxw_dns_cleanup
+    if ((failures || rc)); then
+        echo "logs kept in $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+    echo "FAIL [$case_name]: $*" >&2
+    failures=$((failures + 1))
+}
+
+# The unpacked packages. A run that finds them half-made (another run still unpacking) makes its own copy and
+# keeps whichever lands first.
+sm_root=$MXW_BUILD/sendmail-root
+if [[ ! -x $sm_root/usr/libexec/sendmail/sendmail ]]; then
+    dl=$(mktemp -d "$MXW_BUILD/sendmail-dl.XXXXXX")
+    (cd "$dl" && apt-get download sendmail-bin sendmail-cf libwrap0 m4 >"$dl/apt.log" 2>&1) || {
+        cat "$dl/apt.log" >&2
+        echo "apt-get download of sendmail-bin sendmail-cf libwrap0 m4 failed" >&2
+        exit 1
+    }
+    for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$dl/root"; done
+    # The binary is setgid mail, which would make the loader ignore LD_LIBRARY_PATH (libwrap is unpacked, not
+    # installed); it runs as root here anyway.
+    chmod g-s "$dl/root/usr/libexec/sendmail/sendmail"
+    mv -T "$dl/root" "$sm_root" 2>/dev/null || true
+    rm -rf "$dl"
+fi
+sm_bin=$sm_root/usr/libexec/sendmail/sendmail
+sm_libs=$sm_root/usr/lib/x86_64-linux-gnu:$sm_root/lib/x86_64-linux-gnu
+m4_bin=$(command -v m4 || echo "$sm_root/usr/bin/m4")
+
+read -r smtp_port policy_port ns_port fd_port milter_port sink_port < <(mxw_free_port 6)
+start=$SECONDS
+mxw_start_nsd "$work/nsd" "$ns_port"
+mxw_start_faultdns "$work" "$fd_port" "$ns_port"
+state=$work/state
+mxw_start_daemon "$state" "$work/mxwardend.log" --listen.policy="inet:127.0.0.1:$policy_port" \
+    --dns.forwarders="127.0.0.1@$fd_port" --client.no-ptr=quarantine --listen.metrics=
+
+"$MXW_BUILD/mxwarden-milter" --listen "inet:$milter_port@127.0.0.1" --policy "inet:127.0.0.1:$policy_port" \
+    --quarantine-db "$state/quarantine.db" 2>"$work/milter.log" &
+milter_pid=$!
+for ((i = 0; i < 100; i++)); do
+    grep -qs 'event=ready' "$work/milter.log" && break
+    sleep 0.05
+done
+grep -qs 'event=ready' "$work/milter.log" || { cat "$work/milter.log" >&2; echo "the milter did not start" >&2; exit 1; }
+
+mkdir -p "$sink_dir"
+chown nobody "$sink_dir"
+smtp-sink -u nobody -d "$sink_dir/%M." "127.0.0.1:$sink_port" 10 >"$work/smtp-sink.log" 2>&1 &
+sink_pid=$!
+
+# The configuration: the README's INPUT_MAIL_FILTER line; mail for mxw.test relayed to smtp-sink.
+sm=$work/sm
+mkdir -p "$sm/queue"
+chmod 0700 "$sm/queue"
+printf 'hosts files\naliases files\n' >"$sm/service.switch"
+printf '127.0.0.1 localhost\n' >"$sm/hosts"
+cat >"$sm/sendmail.mc" <<EOF
+include(\`$sm_root/usr/share/sendmail/cf/m4/cf.m4')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mta.mxw.test')dnl
+define(\`QUEUE_DIR', \`$sm/queue')dnl
+define(\`confPID_FILE', \`$sm/sendmail.pid')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$sm/service.switch')dnl
+define(\`confHOSTS_FILE', \`$sm/hosts')dnl
+define(\`ALIAS_FILE', \`')dnl
+define(\`STATUS_FILE', \`$sm/statistics')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h $sink_port')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+RELAY_DOMAIN(\`mxw.test')dnl
+DAEMON_OPTIONS(\`Port=$smtp_port, Addr=127.0.0.1, Name=MTA')dnl
+INPUT_MAIL_FILTER(\`mxwarden', \`S=inet:$milter_port@127.0.0.1, F=T, T=C:10s;S:10s;R:30s;E:5m')dnl
+MAILER(\`local')dnl
+MAILER(\`smtp')dnl
+EOF
+"$m4_bin" "$sm/sendmail.mc" >"$sm/sendmail.cf"
+# Sendmail resolves its own host name before it reads the .cf (and sleeps 60 s if it cannot qualify it). In a
+# private mount namespace it sees a hosts file that names it mta.mxw.test and a resolv.conf pointing at
+# 127.0.0.1:53, where nothing answers, so no lookup leaves the machine; the host's files stay untouched.
+printf '127.0.0.1 mta.mxw.test %s localhost\n' "$(hostname)" >"$sm/etc-hosts"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$sm/resolv.conf"
+# shellcheck disable=SC2016  # expanded by the inner shell
+LD_LIBRARY_PATH=$sm_libs unshare -m bash -c \
+    'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' mxw-sendmail \
+    "$sm/etc-hosts" "$sm/resolv.conf" "$sm_bin" -C "$sm/sendmail.cf" -bD -d0.1 >"$work/sendmail.log" 2>&1 &
+sm_pid=$!
+printf -v want '0100007F:%04X 00000000:0000 0A' "$smtp_port"
+for ((i = 0; i < 100; i++)); do
+    grep -q " $want " /proc/net/tcp && break
+    kill -0 "$sm_pid" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q " $want " /proc/net/tcp || { cat "$work/sendmail.log" >&2; echo "sendmail is not listening" >&2; exit 1; }
+echo "fixtures: nsd $ns_port, faultdns $fd_port, mxwardend $policy_port, milter $milter_port, sendmail $smtp_port, sink $sink_port"
+echo "sendmail: $(head -n 1 "$work/sendmail.log")"
+
+reply_to() {
+    awk -v cmd="$1" '
+        index($0, "-> " cmd) { r = 1; next }
+        r && /^ *-> / { exit }
+        r && /^ *<(-|\*\*) / { sub(/^ *<(-|\*\*) +/, ""); print }' <<<"$transcript"
+}
+
+smtp_case() {
+    case_name=$1
+    local client=$2 sender=$3 cmd=$4 pattern=$5 reply
+    transcript=$(swaks --server 127.0.0.1 --port "$smtp_port" --local-interface "$client" --helo client.mxw.test \
+        --from "$sender" --to user@good.mxw.test --quit-after RCPT --timeout 15s </dev/null 2>&1 || true)
+    reply=$(reply_to "$cmd")
+    printf '%s: client %s, MAIL FROM:<%s> -> %s: %s\n' "$case_name" "$client" "${sender#<>}" "$cmd" \
+        "${reply:-(no reply)}"
+    grep -Eq -- "$pattern" <<<"$reply" || fail "$cmd reply does not match /$pattern/; transcript: $transcript"
+}
+
+send_message() {
+    case_name=$1
+    transcript=$(swaks --server 127.0.0.1 --port "$smtp_port" --local-interface "$2" --helo client.mxw.test \
+        --from "$3" --to user@good.mxw.test --header "Subject: $4" --timeout 15s </dev/null 2>&1 || true)
+    data_reply=$(grep -E '^ *<- +250 .*(queued|accepted)' <<<"$transcript" || true)
+    echo "$case_name: client $2, full message -> ${data_reply:-no 250 after DATA}"
+    [[ -n $data_reply ]] || fail "message not accepted: $transcript"
+}
+
+sink_file() {
+    local f i
+    for ((i = 0; i < 150; i++)); do
+        f=$(grep -l "Subject: $1" "$sink_dir"/* 2>/dev/null | head -n 1 || true)
+        [[ -n $f ]] && { echo "$f"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
+smtp_case a-clean 127.0.0.20 a@good.mxw.test "RCPT TO" '^250 '
+smtp_case b-null-mx 127.0.0.20 b@nullmx.mxw.test "MAIL FROM" \
+    '^550 5\.7\.27 (<b@nullmx\.mxw\.test>\.\.\. )?sender domain nullmx\.mxw\.test does not accept mail \(null MX, RFC 7505\)'
+smtp_case c-nxdomain 127.0.0.20 c@nonexist.mxw.test "MAIL FROM" '^450 4\.1\.8 (<c@nonexist\.mxw\.test>\.\.\. )?sender domain nonexist\.mxw\.test '
+smtp_case d-nodata 127.0.0.20 d@nomail.mxw.test "MAIL FROM" '^450 4\.1\.8 '
+smtp_case e-servfail 127.0.0.20 e@y.servfail.mxw.test "MAIL FROM" '^451 4\.4\.3 '
+smtp_case f-null-sender 127.0.0.20 '<>' "RCPT TO" '^250 '
+grep -q 'stage=CONNECT .* client=127\.0\.0\.20 ' "$work/milter.log" || fail "the milter saw no client macros from Sendmail"
+
+send_message g-not-confirmed 127.0.0.21 g@good.mxw.test "mxwarden sendmail case g"
+if [[ -n $data_reply ]]; then
+    if delivered=$(sink_file "mxwarden sendmail case g"); then
+        echo "$case_name: delivered to smtp-sink: $(grep '^X-Mxwarden: ' "$delivered" || echo 'no X-Mxwarden header')"
+        grep -q '^X-Mxwarden: client=not-confirmed 127\.0\.0\.21' "$delivered" ||
+            fail "the delivered message lacks the header: $(cat "$delivered")"
+        (($(grep -c '^X-Mxwarden: ' "$delivered") == 1)) || fail "want exactly one X-Mxwarden header"
+    else
+        fail "smtp-sink received nothing; sendmail log: $(cat "$work/sendmail.log")"
+    fi
+fi
+
+send_message h-no-ptr-quarantine 127.0.0.22 h@good.mxw.test "mxwarden sendmail case h"
+if [[ -n $data_reply ]]; then
+    grep -q '^quarantined .* reason=client-no-ptr ' "$work/milter.log" || fail "the milter logged no quarantine"
+    list=$(mxw_cli quarantine list --json)
+    echo "$case_name: quarantine: $list"
+    grep -Eq '"subject": ?"mxwarden sendmail case h"' <<<"$list" || fail "not in the quarantine: $list"
+    id=$(grep -oE '"id": ?[0-9]+' <<<"$list" | head -n 1 | grep -oE '[0-9]+$' || true)
+    msg=$(mxw_cli quarantine cat "${id:-0}" || true)
+    # The copy is the message as the client sent it.
+    grep -q '^From: h@good.mxw.test' <<<"$msg" || fail "stored message lacks its From header: $msg"
+    grep -q 'This is a test mailing' <<<"$msg" || fail "stored message lacks the body: $msg"
+    show=$(mxw_cli quarantine show "${id:-0}" --json || true)
+    grep -Eq '"queue_id": ?"[A-Za-z0-9]+"' <<<"$show" || fail "no Sendmail queue id stored: $show"
+    sleep 1
+    ! grep -lq 'Subject: mxwarden sendmail case h' "$sink_dir"/* 2>/dev/null || fail "the quarantined message was delivered"
+fi
+
+case_name=i-daemon-down
+mxw_stop_daemon || fail "mxwardend did not stop cleanly"
+smtp_case i-daemon-down 127.0.0.20 i@nullmx.mxw.test "RCPT TO" '^250 '
+grep -q '^policy-error .* on_error=accept ' "$work/milter.log" || fail "the milter logged no policy error"
+
+if ((failures)); then
+    echo "milter sendmail test: $failures check(s) failed ($((SECONDS - start))s)" >&2
+    exit 1
+fi
+echo "milter sendmail test: all checks passed ($((SECONDS - start))s)"
