@@ -7,6 +7,7 @@
 #include "proto/socketmap.hpp"
 
 #include <array>
+#include <string>
 
 namespace mxw::net {
 
@@ -18,6 +19,14 @@ asio::awaitable<void> run_socketmap_session(Socket sock, socketmap_service& svc)
 
     proto::netstring_decoder decoder(proto::max_socketmap_request_bytes);
     std::array<char, 8192> buf;
+    // The route log line of every lookup is built here, in place: a warm
+    // lookup is otherwise cheap enough that temporary strings for the line
+    // are a visible part of its cost.
+    std::string line;
+    // For the direct write below; Asio's asynchronous operations work the
+    // same on a non-blocking socket.
+    boost::system::error_code nb_ec;
+    sock.non_blocking(true, nb_ec);
     for (;;) {
         boost::system::error_code ec;
         std::size_t n = co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
@@ -48,11 +57,30 @@ asio::awaitable<void> run_socketmap_session(Socket sock, socketmap_service& svc)
             auto status = a.st == engine::map_answer::status::ok         ? proto::socketmap_status::ok
                           : a.st == engine::map_answer::status::notfound ? proto::socketmap_status::notfound
                                                                          : proto::socketmap_status::temp;
-            if (status == proto::socketmap_status::ok)
-                svc.log.info("route map=" + proto::log_value(req->map) + " key=" + proto::log_value(req->key) +
-                             " answer=" + proto::log_value(a.data, 1000));
+            if (status == proto::socketmap_status::ok) {
+                // parse_socketmap_request() admits only [A-Za-z0-9_.-] in a
+                // map name: nothing to quote or escape.
+                line.assign("route map=").append(req->map);
+                line.append(" key=");
+                proto::log_value_into(line, req->key);
+                line.append(" answer=");
+                proto::log_value_into(line, a.data, 1000);
+                svc.log.info(line);
+            }
             std::string reply = proto::encode_socketmap_reply(status, a.data);
-            co_await asio::async_write(sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+            // A reply is small and an MTA waits for it before it asks again,
+            // so the send buffer is empty: a direct write takes it all and
+            // spares the lookup a suspension and a trip through the
+            // scheduler. Whatever it leaves (or all, if the socket could not
+            // be made non-blocking) goes the asynchronous way.
+            std::size_t sent = nb_ec ? 0 : sock.write_some(asio::buffer(reply), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                ec = {};
+                sent = 0;
+            }
+            if (!ec && sent < reply.size())
+                co_await asio::async_write(sock, asio::buffer(reply.data() + sent, reply.size() - sent),
+                                           asio::redirect_error(asio::use_awaitable, ec));
             if (ec)
                 co_return;
         }
