@@ -59,9 +59,10 @@ std::string apply(milter_options& o, std::string_view key, std::string_view valu
 
 }  // namespace
 
-parsed_options parse_options(std::span<const std::string_view> args)
+parsed_options parse_options(std::span<const std::string_view> args, milter_options base)
 {
     parsed_options r;
+    r.options = std::move(base);
     for (std::size_t i = 0; i < args.size() && r.error.empty(); ++i) {
         std::string_view a = args[i];
         if (a == "-h" || a == "--help") {
@@ -94,7 +95,10 @@ parsed_options parse_options(std::span<const std::string_view> args)
 
 std::string_view usage() noexcept
 {
-    return "usage: mxwarden-milter [options]\n"
+    return "usage: mxwarden-milter [-c FILE] [--section.key=value ...] [options]\n"
+           "  Settings come from mxwarden.conf (-c FILE, else /etc/mxwarden/mxwarden.conf if it exists):\n"
+           "  milter.listen, milter.policy, milter.on-error, milter.timeout, quarantine.database,\n"
+           "  quarantine.max-message-size, routing.quarantine-transport. These flags override them:\n"
            "  --listen SOCKET          where the MTA connects, libmilter syntax (inet:10042@127.0.0.1)\n"
            "  --policy ENDPOINT        mxwardend's policy listener (inet:127.0.0.1:10040 or unix:PATH)\n"
            "  --on-error accept|tempfail  when the daemon cannot be asked in time (accept)\n"

@@ -1,7 +1,8 @@
-// milter/milter_options.hpp: mxwarden-milter's command line. Until the
-// milter.* keys are in the daemon's option table, the milter takes its few
-// settings as flags of its own ("--key VALUE" or "--key=VALUE"). Pure: the
-// caller prints the error or the help.
+// milter/milter_options.hpp: mxwarden-milter's settings. They come from
+// mxwarden.conf (milter.*, quarantine.*, routing.quarantine-transport, read
+// by the caller), and flags of the milter's own ("--key VALUE" or
+// "--key=VALUE") override them. Pure: the caller prints the error or the
+// help.
 #pragma once
 #include "proto/endpoint.hpp"
 
@@ -39,8 +40,9 @@ struct parsed_options {
     std::string error;  ///< non-empty: the command line is wrong
 };
 
-/// `args` without the program name.
-parsed_options parse_options(std::span<const std::string_view> args);
+/// `args` without the program name, laid over `base` (the values from the
+/// configuration file).
+parsed_options parse_options(std::span<const std::string_view> args, milter_options base = {});
 
 /// The --help text.
 std::string_view usage() noexcept;

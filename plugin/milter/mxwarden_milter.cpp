@@ -10,6 +10,7 @@
 // All per-connection state therefore lives behind smfi_setpriv; the only
 // process-wide values are the settings (written once before smfi_main) and
 // a counter for log lines.
+#include "daemon/config.hpp"
 #include "milter/milter_options.hpp"
 #include "milter/milter_request.hpp"
 #include "milter/policy_client.hpp"
@@ -24,6 +25,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <netinet/in.h>
@@ -544,8 +546,55 @@ int main(int argc, char** argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    std::vector<std::string_view> args(argv + 1, argv + argc);
-    auto p = mxw::milter::parse_options(args);
+    // The shared configuration first (-c FILE, --section.key=value), then
+    // the milter's own flags on top.
+    std::vector<std::string> config_args{argv[0]};
+    std::vector<std::string_view> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        bool takes_value = a == "-c" || a == "--config" ||
+                           (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('=') == a.npos);
+        if (takes_value || a.starts_with("--config=") ||
+            (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('.') < a.find('='))) {
+            config_args.emplace_back(a);
+            if (takes_value && i + 1 < argc)
+                config_args.emplace_back(argv[++i]);
+        } else {
+            args.push_back(a);
+        }
+    }
+    std::vector<char*> cargv;
+    for (auto& s : config_args)
+        cargv.push_back(s.data());
+    cargv.push_back(nullptr);
+    auto cmd = mxw::daemon::parse_command_line(static_cast<int>(config_args.size()), cargv.data(), {});
+    std::vector<std::string> errors = cmd.errors;
+    std::optional<mxw::daemon::config> cfg;
+    if (errors.empty()) {
+        auto loaded = mxw::daemon::load_values(cmd.config_file, cmd.overrides);
+        errors = loaded.errors;
+        if (errors.empty())
+            cfg = mxw::daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+    }
+    if (!cfg) {
+        for (const auto& e : errors)
+            std::cerr << "mxwarden-milter: config: " << e << "\n";
+        return 78;
+    }
+    mxw::milter::milter_options base;
+    const auto& l = cfg->milter.listen;
+    // libmilter spells its socket inet:PORT@HOST, inet6:PORT@HOST, unix:PATH.
+    base.listen = l.type == mxw::proto::endpoint::kind::unix_socket
+                      ? "unix:" + l.path
+                      : std::string(l.host.find(':') != std::string::npos ? "inet6:" : "inet:") +
+                            std::to_string(l.port) + "@" + l.host;
+    base.policy = cfg->milter.policy;
+    base.on_error_tempfail = cfg->milter.on_error_tempfail;
+    base.timeout = cfg->milter.timeout;
+    base.quarantine_db = cfg->quarantine.database;
+    base.quarantine_transport = cfg->routing.quarantine_transport;
+    base.max_message_bytes = cfg->quarantine.max_message_bytes;
+    auto p = mxw::milter::parse_options(args, base);
     if (!p.error.empty()) {
         std::cerr << "mxwarden-milter: " << p.error << "\n" << mxw::milter::usage();
         return 64;

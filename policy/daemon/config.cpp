@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 58> options{{
+constexpr std::array<option_spec, 62> options{{
     {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
@@ -78,6 +78,13 @@ constexpr std::array<option_spec, 58> options{{
     {"quarantine.release-via", "sendmail:/usr/sbin/sendmail", "how release re-injects: sendmail:PATH (the MTA's "
                                                               "sendmail binary) or smtp:IP:PORT"},
     {"quarantine.max-message-size", "52428800", "largest message the quarantine takes, in bytes"},
+    {"milter.listen", "inet:127.0.0.1:10042", "where mxwarden-milter listens for the MTA: inet:HOST:PORT or unix:PATH "
+                                              "(Sendmail's S=inet:10042@127.0.0.1)"},
+    {"milter.policy", "", "the policy service the milter asks; empty = listen.policy"},
+    {"milter.on-error", "accept", "when the daemon cannot be asked within milter.timeout: accept (logged) | "
+                                  "tempfail (451 4.3.0)"},
+    {"milter.timeout", "8s", "deadline of one milter request; keep it below the MTA's milter timeout (Sendmail "
+                             "T=R, 10s by default) and policy.deadline at or below it"},
     {"probe.connect-timeout", "10s", "TCP connect deadline of one banner probe"},
     {"probe.banner-timeout", "30s", "wait for the complete 220 greeting (postscreen and greet pauses delay it on purpose)"},
     {"probe.max-concurrent", "32", "most probes in flight, all destinations together"},
@@ -359,6 +366,24 @@ std::optional<config> build_config(const value_map& values, const std::string& c
         c.fail("quarantine.release-via", "is not sendmail:/ABSOLUTE/PATH or smtp:IP:PORT");
     }
     q.max_message_bytes = c.count("quarantine.max-message-size");
+
+    auto& m = cfg.milter;
+    if (auto e = c.endpoint("milter.listen")) {
+        m.listen = *e;
+        if (m.listen.type == proto::endpoint::kind::unix_socket)
+            m.listen.path = absolute(m.listen.path, cwd);
+    }
+    if (c.str("milter.policy").empty())
+        m.policy = cfg.listen_policy;
+    else if (auto e = c.endpoint("milter.policy"))
+        m.policy = e->type == proto::endpoint::kind::unix_socket
+                       ? proto::endpoint{e->type, "", 0, absolute(e->path, cwd)}
+                       : *e;
+    const auto& on_error = c.str("milter.on-error");
+    if (on_error != "accept" && on_error != "tempfail")
+        c.fail("milter.on-error", "is not accept or tempfail");
+    m.on_error_tempfail = on_error == "tempfail";
+    m.timeout = c.duration("milter.timeout");
     cfg.probe_connect_timeout = c.duration("probe.connect-timeout");
     cfg.probe_banner_timeout = c.duration("probe.banner-timeout");
     r.max_probes = c.count("probe.max-concurrent");

@@ -40,6 +40,14 @@ struct quarantine_settings {
     std::size_t max_message_bytes = 50 * 1024 * 1024;
 };
 
+/// mxwarden-milter's own settings (the rest it shares: quarantine, routing).
+struct milter_settings {
+    proto::endpoint listen{proto::endpoint::kind::inet, "127.0.0.1", 10042, ""};
+    proto::endpoint policy;  ///< listen.policy unless milter.policy says otherwise
+    bool on_error_tempfail = false;
+    std::chrono::milliseconds timeout{8000};
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -52,6 +60,7 @@ struct config {
     engine::routing_config routing;
     engine::health_config health;
     quarantine_settings quarantine;
+    milter_settings milter;
     bool deny_local_addresses = true;
     std::chrono::milliseconds probe_connect_timeout{10000};
     std::chrono::milliseconds probe_banner_timeout{30000};

@@ -69,11 +69,12 @@ while True:
 EOF
 stub_pid=$!
 
-# start_milter NAME PORT ARGS...: one milter on inet:PORT@127.0.0.1, its stderr in $work/NAME.log.
+# start_milter NAME PORT ARGS...: one milter on 127.0.0.1:PORT (milter.listen, in mxwarden's notation; libmilter
+# gets inet:PORT@127.0.0.1), its stderr in $work/NAME.log.
 start_milter() {
     local name=$1 port=$2 i
     shift 2
-    "$MXW_BUILD/mxwarden-milter" --listen "inet:$port@127.0.0.1" "$@" 2>"$work/$name.log" &
+    "$MXW_BUILD/mxwarden-milter" --milter.listen="inet:127.0.0.1:$port" "$@" 2>"$work/$name.log" &
     milter_pids+=($!)
     for ((i = 0; i < 100; i++)); do
         grep -qs "event=ready" "$work/$name.log" && return 0
@@ -84,7 +85,10 @@ start_milter() {
     cat "$work/$name.log" >&2
     return 1
 }
-start_milter real "$m_real" --policy "inet:127.0.0.1:$policy_port" --quarantine-db "$state/quarantine.db"
+# The real one takes its settings from an mxwarden.conf, as installed; the others from flags.
+printf '[milter]\npolicy = inet:127.0.0.1:%s\n[quarantine]\ndatabase = %s\n' "$policy_port" "$state/quarantine.db" \
+    >"$work/mxwarden.conf"
+start_milter real "$m_real" -c "$work/mxwarden.conf"
 start_milter accept "$m_accept" --policy "inet:127.0.0.1:$dead_port" --on-error accept
 start_milter tempfail "$m_tempfail" --policy "inet:127.0.0.1:$dead_port" --on-error tempfail
 start_milter slow "$m_slow" --policy "inet:127.0.0.1:$slow_port" --on-error tempfail --timeout 1s
