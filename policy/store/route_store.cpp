@@ -32,7 +32,11 @@ std::vector<std::string> split(const std::string& s)
 
 }  // namespace
 
-route_store::route_store(const std::string& path) : db_(path, database::mode::read_write_create)
+// A lost last save costs one fresh resolution, never mail: no fsync per
+// route (a thousand new destinations at start would otherwise mean a
+// thousand of them).
+route_store::route_store(const std::string& path)
+    : db_(path, database::mode::read_write_create, 5000, database::durability::normal)
 {
     int v = db_.user_version();
     if (v > schema_version)

@@ -108,7 +108,7 @@ std::int64_t statement::integer(int column) const { return sqlite3_column_int64(
 
 bool statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
 
-database::database(const std::string& path, mode m, int busy_timeout_ms)
+database::database(const std::string& path, mode m, int busy_timeout_ms, durability d)
 {
     int flags = m == mode::read_only    ? SQLITE_OPEN_READONLY
                 : m == mode::read_write ? SQLITE_OPEN_READWRITE
@@ -126,7 +126,7 @@ database::database(const std::string& path, mode m, int busy_timeout_ms)
         // WAL lets readers (the CLI) run beside writers; synchronous=FULL
         // makes every commit durable before ingest exits 0 (pipe(8)).
         exec("PRAGMA journal_mode=WAL");
-        exec("PRAGMA synchronous=FULL");
+        exec(d == durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     }
     exec("PRAGMA foreign_keys=ON");
 }

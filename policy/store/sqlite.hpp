@@ -61,10 +61,15 @@ class database {
 public:
     enum class mode { read_write_create, read_write, read_only };
 
+    /// full: every commit is on disk before it returns (mail: pipe(8) exit
+    /// 0 must mean stored). normal: a power loss may undo the last commits
+    /// but never corrupts (WAL); for state that can be found again.
+    enum class durability { full, normal };
+
     /// Opens (or creates) `path` in WAL mode with a busy timeout, so that
     /// several writers (concurrent ingests, the daemon) queue instead of
     /// failing. ":memory:" works for tests.
-    database(const std::string& path, mode m, int busy_timeout_ms = 5000);
+    database(const std::string& path, mode m, int busy_timeout_ms = 5000, durability d = durability::full);
 
     void exec(std::string_view sql);
     [[nodiscard]] statement prepare(std::string_view sql) { return statement(db_.get(), sql); }
