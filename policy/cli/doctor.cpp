@@ -2,6 +2,7 @@
 
 #include "cli/blocking_socket.hpp"
 #include "cli/run_command.hpp"
+#include "cli/verb_config.hpp"
 #include "daemon/config.hpp"
 #include "daemon/duration.hpp"
 #include "proto/dns_message.hpp"
@@ -45,8 +46,9 @@ outbound address, PTR and HELO name; lints the Postfix configuration; and
 asks the daemon and the quarantine store how they are.
 
 options:
-  --name DOMAIN           a domain to look up (MX); repeatable. Default: the
-                          smart host (A) in smarthost mode, and example.org
+  --name DOMAIN           a domain to look up (MX); repeatable (default
+                          example.org); the smart host (A) is always asked
+                          in smarthost mode
   --outbound-ip IP        the address remote servers see (default: the source
                           address towards the first DNS server)
   --helo-name NAME        default: postconf -h smtp_helo_name
@@ -740,26 +742,13 @@ int run_doctor(int argc, char** argv, int verb_index)
         std::cerr << "mxwarden doctor: " << error << "\n" << usage;
         return EX_USAGE;
     }
-    std::vector<std::string> global(argv, argv + verb_index);
-    global.insert(global.end(), o->config_args.begin(), o->config_args.end());
-    std::vector<char*> gargv;
-    for (auto& g : global)
-        gargv.push_back(g.data());
-    gargv.push_back(nullptr);
-    auto cmd = daemon::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
-    std::vector<std::string> errors = cmd.errors;
-    std::optional<daemon::config> cfg;
-    if (errors.empty()) {
-        auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
-        errors = loaded.errors;
-        if (errors.empty())
-            cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
-    }
-    if (!cfg) {
-        for (const auto& e : errors)
+    auto vc = load_verb_config(argc, argv, verb_index, o->config_args);
+    if (!vc.cfg) {
+        for (const auto& e : vc.errors)
             std::cerr << "mxwarden: " << e << "\n";
         return EX_CONFIG;
     }
+    const auto& cfg = vc.cfg;
 
     std::vector<finding> all;
     auto servers = servers_in_use(*cfg, all);
@@ -769,7 +758,7 @@ int run_doctor(int argc, char** argv, int verb_index)
         questions.emplace_back(cfg->routing.smarthost, type_a);
     for (const auto& n : o->names)
         questions.emplace_back(n, type_mx);
-    if (questions.empty())
+    if (o->names.empty())
         questions.emplace_back("example.org", type_mx);
     for (const auto& s : servers)
         for (const auto& [name, type] : questions)

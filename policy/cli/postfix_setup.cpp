@@ -1,6 +1,7 @@
 #include "cli/postfix_setup.hpp"
 
 #include "cli/run_command.hpp"
+#include "cli/verb_config.hpp"
 #include "daemon/config.hpp"
 #include "proto/sanitize.hpp"
 
@@ -169,7 +170,11 @@ int run_postfix_setup(int argc, char** argv, int verb_index)
             check = true;
         } else if (a == "--apply") {
             apply = true;
-        } else if ((a == "--postfix-config" || a == "--pipe-user") && i + 1 < argc) {
+        } else if (a == "--postfix-config" || a == "--pipe-user") {
+            if (i + 1 >= argc) {
+                std::cerr << "mxwarden postfix-setup: " << a << " needs a value\n";
+                return EX_USAGE;
+            }
             (a == "--pipe-user" ? pipe_user : pf_dir) = argv[++i];
         } else if (a.starts_with("--") && a.find('.') != std::string_view::npos) {
             config_args.emplace_back(a);
@@ -184,26 +189,13 @@ int run_postfix_setup(int argc, char** argv, int verb_index)
         std::cerr << "mxwarden postfix-setup: --check or --apply, not both\n";
         return EX_USAGE;
     }
-    std::vector<std::string> global(argv, argv + verb_index);
-    global.insert(global.end(), config_args.begin(), config_args.end());
-    std::vector<char*> gargv;
-    for (auto& g : global)
-        gargv.push_back(g.data());
-    gargv.push_back(nullptr);
-    auto cmd = daemon::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
-    std::vector<std::string> errors = cmd.errors;
-    std::optional<daemon::config> cfg;
-    if (errors.empty()) {
-        auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
-        errors = loaded.errors;
-        if (errors.empty())
-            cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
-    }
-    if (!cfg) {
-        for (const auto& e : errors)
+    auto vc = load_verb_config(argc, argv, verb_index, config_args);
+    if (!vc.cfg) {
+        for (const auto& e : vc.errors)
             std::cerr << "mxwarden: " << e << "\n";
         return EX_CONFIG;
     }
+    const auto& cfg = vc.cfg;
 
     std::vector<std::string> pc{"postconf"};
     if (!pf_dir.empty())
@@ -245,9 +237,9 @@ int run_postfix_setup(int argc, char** argv, int verb_index)
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     in.mxwarden_path = ec ? "/usr/bin/mxwarden" : self.string();
-    if (!cmd.config_file.empty())
-        in.extra_ingest_args = {"-c", std::filesystem::absolute(cmd.config_file).string()};
-    for (const auto& [k, v] : cmd.overrides)
+    if (!vc.config_file.empty())
+        in.extra_ingest_args = {"-c", std::filesystem::absolute(vc.config_file).string()};
+    for (const auto& [k, v] : vc.overrides)
         if (k.starts_with("daemon.") || k.starts_with("quarantine.") || k.starts_with("listen.control"))
             in.extra_ingest_args.push_back("--" + k + "=" + v);
 

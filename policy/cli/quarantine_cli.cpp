@@ -2,6 +2,7 @@
 
 #include "cli/blocking_socket.hpp"
 #include "cli/reinject.hpp"
+#include "cli/verb_config.hpp"
 #include "daemon/config.hpp"
 #include "daemon/duration.hpp"
 #include "proto/json.hpp"
@@ -761,9 +762,20 @@ int dispatch(const verb_args& a, const daemon::config& cfg)
 
 int run_quarantine(int argc, char** argv, int verb_index)
 {
+    // Help first: "--help" where a verb or an option is expected is a
+    // question, not a usage error. Never for ingest: there every word comes
+    // from the MTA, and a sender or recipient spelled "--help" must not
+    // turn into exit 0 (delivered, i.e. lost).
+    bool ingest_call = argc > verb_index + 1 && std::string_view(argv[verb_index + 1]) == "ingest";
+    for (int i = verb_index + 1; !ingest_call && i < argc && std::string_view(argv[i]) != "--"; ++i) {
+        if (std::string_view(argv[i]) == "--help") {
+            std::cout << usage;
+            return 0;
+        }
+    }
     auto a = parse_verb(argc, argv, verb_index + 1);
     bool is_ingest = a.verb == "ingest";
-    if (!a.errors.empty() || (argc > verb_index + 1 && std::string_view(argv[verb_index + 1]) == "--help")) {
+    if (!a.errors.empty()) {
         if (is_ingest)
             return ingest_misconfigured(a.errors.empty() ? "usage" : a.errors.front());
         for (const auto& e : a.errors)
@@ -774,23 +786,9 @@ int run_quarantine(int argc, char** argv, int verb_index)
 
     // Global options before "quarantine" and config overrides after the
     // verb go through the same parser as every other mxwarden command.
-    std::vector<std::string> global(argv, argv + verb_index);
-    global.insert(global.end(), a.config_args.begin(), a.config_args.end());
-    std::vector<char*> gargv;
-    for (auto& g : global)
-        gargv.push_back(g.data());
-    gargv.push_back(nullptr);
-    auto cmd = daemon::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
-    std::vector<std::string> errors = cmd.errors;
-    if (!cmd.positional.empty())
-        errors.push_back("unexpected '" + proto::sanitize(cmd.positional.front()) + "' before quarantine");
-    std::optional<daemon::config> cfg;
-    if (errors.empty()) {
-        auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
-        errors = loaded.errors;
-        if (errors.empty())
-            cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
-    }
+    auto vc = load_verb_config(argc, argv, verb_index, a.config_args);
+    const auto& cfg = vc.cfg;
+    const auto& errors = vc.errors;
     if (!cfg) {
         if (is_ingest)
             return ingest_misconfigured("configuration: " + (errors.empty() ? std::string("invalid") : errors.front()));

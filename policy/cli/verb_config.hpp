@@ -1,0 +1,25 @@
+// cli/verb_config.hpp: the configuration for a verb that parses its own
+// options (quarantine, doctor, postfix-setup): the global options before
+// the verb (-c FILE, --section.key=value) and the --section.key=value
+// overrides found among the verb's arguments go through the same parser,
+// file and validation as every other mxwarden command.
+#pragma once
+#include "daemon/config.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mxw::cli {
+
+struct verb_config {
+    std::optional<daemon::config> cfg;  ///< nullopt: `errors` says why
+    std::vector<std::string> errors;
+    std::string config_file;            ///< -c FILE as given, or ""
+    daemon::value_map overrides;        ///< --section.key=value as given
+};
+
+/// argv[1] .. argv[verb_index - 1] are the global options.
+verb_config load_verb_config(int argc, char** argv, int verb_index, const std::vector<std::string>& verb_overrides);
+
+}  // namespace mxw::cli
