@@ -103,7 +103,7 @@ std::string_view usage() noexcept
            "  --policy ENDPOINT        mxwardend's policy listener (inet:127.0.0.1:10040 or unix:PATH)\n"
            "  --on-error accept|tempfail  when the daemon cannot be asked in time (accept)\n"
            "  --timeout DURATION       deadline of one policy request (8s)\n"
-           "  --quarantine-db PATH     quarantine store; without it quarantine verdicts tempfail\n"
+           "  --quarantine-db PATH     quarantine store (quarantine.database); if it cannot be written, quarantine verdicts tempfail\n"
            "  --quarantine-transport NAME  FILTER NAME:reason means quarantine (mxq)\n"
            "  --max-message-size BYTES largest message the quarantine takes (52428800)\n"
            "  -h, --help, --version\n";

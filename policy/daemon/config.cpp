@@ -19,9 +19,10 @@ namespace mxw::daemon {
 namespace {
 
 constexpr std::array<option_spec, 62> options{{
-    {"daemon.state-dir", "var", "directory for state and the control socket; relative to the working directory"},
+    {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
+                                             "directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
-    {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:HOST:PORT or unix:PATH"},
+    {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:IP:PORT or unix:PATH"},
     {"listen.socketmap", "inet:127.0.0.1:10041", "routing lookups (Postfix transport_maps, Sendmail mailertable)"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
     {"listen.metrics", "inet:127.0.0.1:10043", "Prometheus metrics over HTTP (GET /metrics); empty = off"},
@@ -36,7 +37,7 @@ constexpr std::array<option_spec, 62> options{{
                                   "e.g. an internal 10.in-addr.arpa."},
     {"dns.max-inflight", "256", "most DNS queries in flight at once; more wait their turn"},
     {"policy.deadline", "9s", "deadline for all lookups of one policy request"},
-    {"policy.deadline-action", "ignore", "answer when policy.deadline passes: ignore (fail open) | tag | defer"},
+    {"policy.deadline-action", "ignore", "answer when policy.deadline passes: ignore (fail open) | tag | defer | reject | quarantine"},
     {"policy.max-connections", "1000", "most concurrent policy connections (about one per smtpd process)"},
     {"policy.idle-timeout", "600s", "close a policy connection idle this long"},
     {"policy.cache-size", "200000", "most sender domains (and client addresses) whose findings are cached"},
@@ -78,9 +79,9 @@ constexpr std::array<option_spec, 62> options{{
     {"quarantine.release-via", "sendmail:/usr/sbin/sendmail", "how release re-injects: sendmail:PATH (the MTA's "
                                                               "sendmail binary) or smtp:IP:PORT"},
     {"quarantine.max-message-size", "52428800", "largest message the quarantine takes, in bytes"},
-    {"milter.listen", "inet:127.0.0.1:10042", "where mxwarden-milter listens for the MTA: inet:HOST:PORT or unix:PATH "
+    {"milter.listen", "inet:127.0.0.1:10042", "where mxwarden-milter listens for the MTA: inet:IP:PORT or unix:PATH "
                                               "(Sendmail's S=inet:10042@127.0.0.1)"},
-    {"milter.policy", "", "the policy service the milter asks; empty = listen.policy"},
+    {"milter.policy", "", "the policy service the milter asks (inet:IP:PORT or unix:PATH); empty = listen.policy"},
     {"milter.on-error", "accept", "when the daemon cannot be asked within milter.timeout: accept (logged) | "
                                   "tempfail (451 4.3.0)"},
     {"milter.timeout", "8s", "deadline of one milter request; keep it below the MTA's milter timeout (Sendmail "

@@ -38,7 +38,8 @@ constexpr std::string_view usage = R"(usage: mxwardend [-c FILE] [--section.key=
 
 Runs in the foreground. With no -c, reads /etc/mxwarden/mxwarden.conf if it
 exists, else runs on built-in defaults (policy service on 127.0.0.1:10040,
-state under ./var). Every config key can be given as --section.key=value.
+socketmap on :10041, metrics on :10043, state in daemon.state-dir, which
+--print-config shows). Every config key can be given as --section.key=value.
   --check-config   validate the configuration and exit (0 ok, 78 invalid)
   --print-config   print the effective configuration and exit
 )";
@@ -256,6 +257,14 @@ int main(int argc, char** argv)
         return 0;
     }
     if (cmd.has("--check-config")) {
+        // libunbound's own checks (forwarders, trust anchor) too, so the
+        // units' ExecStartPre catches what would fail the start.
+        asio::io_context check_io(1);
+        std::string why;
+        if (!dns::unbound_resolver::create(check_io, cfg->dns, why)) {
+            std::cerr << "mxwardend: config: " << why << "\n";
+            return EX_CONFIG;
+        }
         std::cout << "mxwardend: configuration OK ("
                   << (loaded.file.empty() ? std::string("built-in defaults") : loaded.file) << ")\n";
         return 0;

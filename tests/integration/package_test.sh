@@ -1,0 +1,125 @@
+#!/bin/bash
+# The Debian package, built and installed on this machine: packaging/build-deb makes mxwarden_*.deb (Release,
+# state in /var/lib/mxwarden), `apt-get install ./...deb` installs it, and then:
+#   - the files are where the units and man pages say, the mxwarden user exists, the state directory is private;
+#   - systemd-analyze verify accepts both units;
+#   - the daemon runs from the installed files with the unit's own command line, as the unit's user and umask
+#     (there is no systemd here to start it), plus test ports and the test DNS server;
+#   - the installed CLI finds it through the packaged defaults: status, a sender check, a routing lookup, metrics;
+#   - a message ingested as the mxwarden user (as the mxq pipe would) is listed;
+#   - `apt-get remove` keeps the quarantine, `apt-get purge` removes it.
+# Serial: it installs into /usr, /etc and /var/lib system-wide.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=lib/dns.sh
+source "$here/lib/dns.sh"
+
+work=$(mktemp -d /tmp/mxw-package.XXXXXX)
+chmod 0755 "$work"
+failures=0
+daemon_pid=
+cleanup() {
+    local rc=$?
+    if [[ -n $daemon_pid ]]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+    mxw_dns_cleanup
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -qq mxwarden >/dev/null 2>&1 || true
+    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq "$@"; }
+
+# 1. Build and install.
+deb_dir=${MXW_BUILD:?}/deb
+"$repo/packaging/build-deb" "$deb_dir" >"$work/build-deb.log" 2>&1 || { tail -30 "$work/build-deb.log" >&2; exit 1; }
+deb=$(ls "$deb_dir"/mxwarden_*.deb)
+echo "built $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
+apt_get install "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
+
+# 2. What is installed.
+for f in /usr/sbin/mxwardend /usr/bin/mxwarden /usr/sbin/mxwarden-milter /etc/mxwarden/mxwarden.conf \
+    /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service; do
+    [[ -e $f ]] || fail "$f is not installed"
+done
+for page in mxwardend.8 mxwarden.1 mxwarden-milter.8 mxwarden.conf.5; do
+    dpkg -L mxwarden | grep -q "/share/man/man${page##*.}/$page" || fail "man page $page is not in the package"
+done
+grep -qx '/etc/mxwarden/mxwarden.conf' <(dpkg-query --control-show mxwarden conffiles | awk '{print $1}') ||
+    fail "mxwarden.conf is not a conffile"
+grep -q '^#state-dir = /var/lib/mxwarden$' /etc/mxwarden/mxwarden.conf || fail "the installed config shows the wrong state-dir"
+getent passwd mxwarden >/dev/null || fail "no mxwarden user"
+[[ $(stat -c '%U %a' /var/lib/mxwarden 2>/dev/null) == "mxwarden 750" ]] ||
+    fail "/var/lib/mxwarden: $(stat -c '%U %a' /var/lib/mxwarden 2>&1)"
+verify=$(systemd-analyze verify /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service 2>&1) ||
+    fail "systemd-analyze verify failed"
+[[ -z $verify ]] || fail "systemd-analyze verify: $verify"
+
+# 3. The daemon from the installed files, with the unit's command line, user and umask.
+unit=/lib/systemd/system/mxwardend.service
+exec_pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+user=$(sed -n 's/^User=//p' "$unit")
+umask_=$(sed -n 's/^UMask=//p' "$unit")
+read -r ns_port policy_port smap_port metrics_port < <(mxw_free_port 4)
+mxw_start_nsd "$work/nsd" "$ns_port"
+test_args=(--listen.policy="inet:127.0.0.1:$policy_port" --listen.socketmap="inet:127.0.0.1:$smap_port"
+    --listen.metrics="inet:127.0.0.1:$metrics_port" --dns.forwarders="127.0.0.1@$ns_port"
+    --dns.transparent-zones="test. 127.in-addr.arpa." --routing.deny-addresses=0.0.0.0/8)
+# shellcheck disable=SC2086  # the unit's command lines are words
+runuser -u "$user" -- $exec_pre || fail "ExecStartPre ($exec_pre) failed"
+# shellcheck disable=SC2086
+# setpriv execs the daemon itself (runuser would stay as its parent and report a signal as status 143).
+(umask "$umask_" && exec setpriv --reuid="$user" --regid="$user" --init-groups -- $exec_start "${test_args[@]}") \
+    2>"$work/mxwardend.log" &
+daemon_pid=$!
+for _ in $(seq 100); do grep -q 'event=ready' "$work/mxwardend.log" && break; sleep 0.1; done
+grep -q 'event=ready.*state_dir=/var/lib/mxwarden' "$work/mxwardend.log" ||
+    { cat "$work/mxwardend.log" >&2; fail "the installed daemon did not start on /var/lib/mxwarden"; }
+
+# 4. The installed CLI finds it through the packaged defaults (/var/lib/mxwarden/control.sock).
+mxwarden status >/dev/null || fail "mxwarden status cannot reach the installed daemon"
+out=$(mxwarden check sender b@nullmx.mxw.test || true)
+grep -q '^sender check: null-mx' <<<"$out" || fail "check sender via the installed daemon: $out"
+answer=$(/usr/bin/python3 - "$smap_port" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+req = b"transport u@aonly.mxw.test"
+s.sendall(b"%d:%s," % (len(req), req))
+data = b""
+while not data.endswith(b","):
+    data += s.recv(4096)
+print(data.decode())
+EOF
+)
+[[ $answer == *"OK mxw:[127.0.0.5]:25," ]] || fail "socketmap lookup through the installed daemon: $answer"
+curl -fsS "http://127.0.0.1:$metrics_port/metrics" -o "$work/metrics" || fail "no metrics"
+grep -q '^mxwarden_socketmap_lookups_total 1$' "$work/metrics" || fail "the metrics do not count the lookup"
+
+# 5. Ingest as the pipe's user, then review as root.
+printf 'Subject: package-smoke\n\nfrom the package test\n' |
+    runuser -u mxwarden -- mxwarden quarantine ingest --reason smoke --queue-id PKG1 --sender a@mxw.test -- b@mxw.test ||
+    fail "ingest as mxwarden failed"
+mxwarden quarantine list | grep -q 'smoke .*package-smoke' || fail "the ingested message is not listed"
+[[ $(stat -c '%U %a' /var/lib/mxwarden/quarantine.db) == "mxwarden 640" ]] ||
+    fail "quarantine.db: $(stat -c '%U %a' /var/lib/mxwarden/quarantine.db)"
+
+kill -TERM "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+daemon_pid=
+((rc == 0)) || fail "the installed daemon exited with $rc on SIGTERM"
+
+# 6. remove keeps the state, purge removes it.
+apt_get remove mxwarden >/dev/null 2>&1 || fail "apt-get remove failed"
+[[ -e /var/lib/mxwarden/quarantine.db ]] || fail "remove deleted the quarantine"
+[[ ! -e /usr/sbin/mxwardend ]] || fail "remove left the daemon binary"
+apt_get purge mxwarden >/dev/null 2>&1 || fail "apt-get purge failed"
+[[ ! -e /var/lib/mxwarden ]] || fail "purge left /var/lib/mxwarden"
+[[ ! -e /etc/mxwarden/mxwarden.conf ]] || fail "purge left the config file"
+
+((failures == 0)) && echo "package_test: all checks passed"
+exit $((failures > 0))
