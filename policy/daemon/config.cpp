@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::daemon {
 namespace {
 
-constexpr std::array<option_spec, 62> options{{
+constexpr std::array<option_spec, 63> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
@@ -71,6 +71,8 @@ constexpr std::array<option_spec, 62> options{{
     {"routing.tls-level", "may", "TLS level for remote mail (none | may | encrypt | verify | secure), answered in the tls map "
                                   "with match= and servername= set to the MX name when it verifies"},
     {"routing.answer-budget", "100ms", "longest a lookup waits for DNS of a new destination before answering"},
+    {"routing.dns-retry", "30s", "how soon a destination whose DNS failed is asked again (meanwhile its last good "
+                                 "route, or its failure, stands)"},
     {"routing.min-ttl", "60s", "shortest time a route is used before DNS is asked again (longer DNS TTLs are kept, "
                                "up to 1h)"},
     {"quarantine.database", "", "quarantine store (SQLite); empty = STATE-DIR/quarantine.db"},
@@ -346,6 +348,7 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     r.on_nxdomain = unroutable("routing.nxdomain");
     r.answer_budget = c.duration("routing.answer-budget");
     r.min_route_ttl = c.seconds("routing.min-ttl");
+    r.tempfail_retry = c.seconds("routing.dns-retry");
     if (r.min_route_ttl > r.max_route_ttl)
         c.fail("routing.min-ttl", "must not be longer than 1h");
     r.tls_level = c.str("routing.tls-level");

@@ -360,6 +360,12 @@ route_choice router::choose(const std::string& domain, destination& d)
     // dead hosts only when nothing else is left.
     std::vector<std::string> healthy, unknown, dead;
     std::vector<std::string> healthy_hosts, unknown_hosts, dead_hosts;
+    auto listed = [&](const std::string& a) {
+        for (const auto* v : {&healthy, &unknown, &dead})
+            if (std::find(v->begin(), v->end(), a) != v->end())
+                return true;
+        return false;
+    };
     for (const auto& host : d.dns.hosts) {
         health_state best = health_state::dead;
         bool any = false;
@@ -367,6 +373,13 @@ route_choice router::choose(const std::string& domain, destination& d)
             if (denied(addr))
                 continue;
             any = true;
+            // Several MX names may share an address: one next hop is enough.
+            if (listed(addr)) {
+                health_state s = health_.state(addr);
+                if (s == health_state::healthy || (s == health_state::unknown && best == health_state::dead))
+                    best = s;
+                continue;
+            }
             health_state s = health_.state(addr);
             (s == health_state::healthy ? healthy : s == health_state::unknown ? unknown : dead).push_back(addr);
             if (s == health_state::healthy || (s == health_state::unknown && best == health_state::dead))

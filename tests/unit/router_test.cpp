@@ -452,3 +452,13 @@ TEST_CASE_METHOD(fixture, "the relay map answers nothing outside smart host mode
     auto rt = make();
     CHECK(lookup(rt, "someone@two.example", "relay").st == engine::map_answer::status::notfound);
 }
+
+TEST_CASE_METHOD(fixture, "MX names that share an address give one next hop")
+{
+    host("a.shared.example", "192.0.2.9");
+    host("b.shared.example", "192.0.2.9");
+    host("c.shared.example", "192.0.2.10");
+    r.mx("shared.example", {{10, "a.shared.example"}, {20, "b.shared.example"}, {30, "c.shared.example"}});
+    auto rt = make();
+    CHECK(ok(rt, "u@shared.example") == "mxw:[192.0.2.9]:25, [192.0.2.10]:25");
+}
