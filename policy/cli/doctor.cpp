@@ -368,6 +368,8 @@ finding check_server(const server& s, const std::string& name, std::uint16_t typ
     } else if (!tcp_ok) {
         f.lvl = mode == dns::transport::tcp_only ? level::fail : level::warn;
         f.detail += " => TCP fails (" + tcp.text() + "); answers too big for UDP would fail";
+        if (plain.k == attempt::kind::truncated)
+            f.detail += ", and this one already does for lookups without EDNS (Postfix's own, through libc)";
         f.fix = mode == dns::transport::tcp_only ? "set dns.transport = udp-then-tcp or udp-only: this server has no TCP"
                                                  : "allow TCP port 53 to this server (seeds 000, 001)";
     } else if (!udp_ok) {
@@ -494,7 +496,7 @@ void check_identity(const options& o, const std::vector<server>& servers, std::v
     }
     std::string helo = o.helo_name;
     if (helo.empty()) {
-        auto lines = postconf(o, {"-h", "smtp_helo_name"});
+        auto lines = postconf(o, {"-x", "-h", "smtp_helo_name"});  // -x: expand $myhostname
         if (!lines.empty())
             helo = trim(lines.front());
     }

@@ -204,6 +204,14 @@ std::unique_ptr<unbound_resolver> unbound_resolver::create(asio::io_context& io,
                    "dns.transparent-zones " + zone))
             return nullptr;
     }
+    // With a few forwarders (or resolv.conf servers), one that timed out
+    // often is marked down for infra-host-ttl, 900 s by default: mail would
+    // keep failing for a quarter of an hour after the server came back
+    // (seed 002). Forget server state after 10 s instead; full recursion
+    // keeps the default, its infra cache spans many servers.
+    if (!opts.recursion || !opts.forwarders.empty())
+        if (!check(ub_ctx_set_option(ctx.get(), "infra-host-ttl:", "10"), "infra-host-ttl"))
+            return nullptr;
     if (!opts.forwarders.empty()) {
         for (const auto& f : opts.forwarders)
             if (!check(ub_ctx_set_fwd(ctx.get(), f.c_str()), "dns.forwarders " + f))

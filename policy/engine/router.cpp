@@ -173,7 +173,9 @@ asio::awaitable<void> router::resolve_task(std::string domain)
         // with the lookups that failed.
         log_("event=route-dns-failure domain=" + proto::log_value(domain) + " result=" +
              std::string(to_string(r.k)) + " dns=" + proto::log_value(r.evidence, 1000) +
-             (d.resolved ? " using=last-known-good" : ""));
+             (d.resolved && (d.dns.k == route_dns::kind::mx || d.dns.k == route_dns::kind::implicit)
+                  ? " using=last-known-good"
+                  : ""));
         if (d.dns_failing_since == time_point{})
             d.dns_failing_since = now;
         d.dns_failing = true;

@@ -10,7 +10,8 @@
 # Fixed addresses 127.0.0.10:53, 127.0.0.2:25 and 127.0.0.3:25: never run two of these at once.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The integration tests' libraries and fixtures.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../integration" && pwd)
 # shellcheck source=lib/postfix.sh
 source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
@@ -130,5 +131,5 @@ done
 grep -q 'relay=127.0.0.3\[127.0.0.3\]:25.*status=sent' "$pf/maillog" || fail "no delivery via mxw to 127.0.0.3"
 grep -q 'event=probe domain=two-mx.mxw.test address=127.0.0.2 result=banner-timeout' "$daemon_log" ||
     fail "the daemon did not log mx1's banner timeout"
-((failures == 0)) && echo "postfix_routing_test: all checks passed"
+((failures == 0)) && echo "seed004: all checks passed"
 exit $((failures > 0))
