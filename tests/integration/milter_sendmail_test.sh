@@ -6,11 +6,9 @@
 #   swaks from 127.0.0.2x --> sendmail -bD 127.0.0.1:P --milter--> mxwarden-milter --policy--> mxwardend --> nsd
 #   sendmail esmtp (SMART_HOST) --> smtp-sink 127.0.0.1:S, which dumps what it receives
 #
-# Debian's sendmail-bin conflicts with Postfix, so it is never installed: the packages are fetched with
-# `apt-get download` and unpacked into $MXW_BUILD/sendmail-root once (kept for later runs), and Sendmail runs from
-# there with its own .cf (built with m4 from sendmail-cf), queue, pid file and a service switch that keeps it off
-# DNS (the host's resolver points off the machine; the daemon's own lookups decide). Needs root, network access to
-# the Debian mirror on the first run, swaks, nsd, smtp-sink, Debian's python3 with dnslib.
+# Sendmail runs privately from Debian's packages unpacked into the build tree (lib/sendmail.sh); the daemon's own
+# lookups decide. Needs root, network access to the Debian mirror on the first run, swaks, nsd, smtp-sink,
+# Debian's python3 with dnslib.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,17 +16,19 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/daemon.sh"
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
+# shellcheck source=lib/sendmail.sh
+source "$here/lib/sendmail.sh"
 
 work=$(mktemp -d /tmp/mxw-milter-sendmail.XXXXXX)
 chmod 0755 "$work"
 sink_dir=$work/sink
 sink_pid=
 milter_pid=
-sm_pid=
 failures=0
 cleanup() {
     local rc=$? pid
-    for pid in $sm_pid $sink_pid $milter_pid; do
+    mxw_sendmail_stop
+    for pid in $sink_pid $milter_pid; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -48,27 +48,6 @@ fail() {
     echo "FAIL [$case_name]: $*" >&2
     failures=$((failures + 1))
 }
-
-# The unpacked packages. A run that finds them half-made (another run still unpacking) makes its own copy and
-# keeps whichever lands first.
-sm_root=$MXW_BUILD/sendmail-root
-if [[ ! -x $sm_root/usr/libexec/sendmail/sendmail ]]; then
-    dl=$(mktemp -d "$MXW_BUILD/sendmail-dl.XXXXXX")
-    (cd "$dl" && apt-get download sendmail-bin sendmail-cf libwrap0 m4 >"$dl/apt.log" 2>&1) || {
-        cat "$dl/apt.log" >&2
-        echo "apt-get download of sendmail-bin sendmail-cf libwrap0 m4 failed" >&2
-        exit 1
-    }
-    for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$dl/root"; done
-    # The binary is setgid mail, which would make the loader ignore LD_LIBRARY_PATH (libwrap is unpacked, not
-    # installed); it runs as root here anyway.
-    chmod g-s "$dl/root/usr/libexec/sendmail/sendmail"
-    mv -T "$dl/root" "$sm_root" 2>/dev/null || true
-    rm -rf "$dl"
-fi
-sm_bin=$sm_root/usr/libexec/sendmail/sendmail
-sm_libs=$sm_root/usr/lib/x86_64-linux-gnu:$sm_root/lib/x86_64-linux-gnu
-m4_bin=$(command -v m4 || echo "$sm_root/usr/bin/m4")
 
 read -r smtp_port policy_port ns_port fd_port milter_port sink_port < <(mxw_free_port 6)
 start=$SECONDS
@@ -93,52 +72,13 @@ smtp-sink -u nobody -d "$sink_dir/%M." "127.0.0.1:$sink_port" 10 >"$work/smtp-si
 sink_pid=$!
 
 # The configuration: the README's INPUT_MAIL_FILTER line; mail for mxw.test relayed to smtp-sink.
-sm=$work/sm
-mkdir -p "$sm/queue"
-chmod 0700 "$sm/queue"
-printf 'hosts files\naliases files\n' >"$sm/service.switch"
-printf '127.0.0.1 localhost\n' >"$sm/hosts"
-cat >"$sm/sendmail.mc" <<EOF
-include(\`$sm_root/usr/share/sendmail/cf/m4/cf.m4')dnl
-OSTYPE(\`linux')dnl
-define(\`confDOMAIN_NAME', \`mta.mxw.test')dnl
-define(\`QUEUE_DIR', \`$sm/queue')dnl
-define(\`confPID_FILE', \`$sm/sendmail.pid')dnl
-define(\`confSERVICE_SWITCH_FILE', \`$sm/service.switch')dnl
-define(\`confHOSTS_FILE', \`$sm/hosts')dnl
-define(\`ALIAS_FILE', \`')dnl
-define(\`STATUS_FILE', \`$sm/statistics')dnl
-define(\`confDONT_PROBE_INTERFACES', \`True')dnl
-define(\`confDELIVERY_MODE', \`background')dnl
-define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
+mxw_sendmail_start "$work/sm" "$smtp_port" "define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
 define(\`ESMTP_MAILER_ARGS', \`TCP \$h $sink_port')dnl
-FEATURE(\`accept_unresolvable_domains')dnl
-RELAY_DOMAIN(\`mxw.test')dnl
-DAEMON_OPTIONS(\`Port=$smtp_port, Addr=127.0.0.1, Name=MTA')dnl
 INPUT_MAIL_FILTER(\`mxwarden', \`S=inet:$milter_port@127.0.0.1, F=T, T=C:10s;S:10s;R:30s;E:5m')dnl
 MAILER(\`local')dnl
-MAILER(\`smtp')dnl
-EOF
-"$m4_bin" "$sm/sendmail.mc" >"$sm/sendmail.cf"
-# Sendmail resolves its own host name before it reads the .cf (and sleeps 60 s if it cannot qualify it). In a
-# private mount namespace it sees a hosts file that names it mta.mxw.test and a resolv.conf pointing at
-# 127.0.0.1:53, where nothing answers, so no lookup leaves the machine; the host's files stay untouched.
-printf '127.0.0.1 mta.mxw.test %s localhost\n' "$(hostname)" >"$sm/etc-hosts"
-printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$sm/resolv.conf"
-# shellcheck disable=SC2016  # expanded by the inner shell
-LD_LIBRARY_PATH=$sm_libs unshare -m bash -c \
-    'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' mxw-sendmail \
-    "$sm/etc-hosts" "$sm/resolv.conf" "$sm_bin" -C "$sm/sendmail.cf" -bD -d0.1 >"$work/sendmail.log" 2>&1 &
-sm_pid=$!
-printf -v want '0100007F:%04X 00000000:0000 0A' "$smtp_port"
-for ((i = 0; i < 100; i++)); do
-    grep -q " $want " /proc/net/tcp && break
-    kill -0 "$sm_pid" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q " $want " /proc/net/tcp || { cat "$work/sendmail.log" >&2; echo "sendmail is not listening" >&2; exit 1; }
+MAILER(\`smtp')dnl"
 echo "fixtures: nsd $ns_port, faultdns $fd_port, mxwardend $policy_port, milter $milter_port, sendmail $smtp_port, sink $sink_port"
-echo "sendmail: $(head -n 1 "$work/sendmail.log")"
+echo "sendmail: $(head -n 1 "$work/sm/sendmail.log")"
 
 reply_to() {
     awk -v cmd="$1" '
@@ -194,7 +134,7 @@ if [[ -n $data_reply ]]; then
             fail "the delivered message lacks the header: $(cat "$delivered")"
         (($(grep -c '^X-Mxwarden: ' "$delivered") == 1)) || fail "want exactly one X-Mxwarden header"
     else
-        fail "smtp-sink received nothing; sendmail log: $(cat "$work/sendmail.log")"
+        fail "smtp-sink received nothing; sendmail log: $(cat "$work/sm/sendmail.log")"
     fi
 fi
 

@@ -7,6 +7,7 @@
 #     (there is no systemd here to start it), plus test ports and the test DNS server;
 #   - the installed CLI finds it through the packaged defaults: status, a sender check, a routing lookup, metrics;
 #   - a message ingested as the mxwarden user (as the mxq pipe would) is listed;
+#   - the seed 003 scenario (tests/scenarios) passes on the installed binaries;
 #   - `apt-get remove` keeps the quarantine, `apt-get purge` removes it.
 # Serial: it installs into /usr, /etc and /var/lib system-wide.
 set -euo pipefail
@@ -113,7 +114,14 @@ wait "$daemon_pid" || rc=$?
 daemon_pid=
 ((rc == 0)) || fail "the installed daemon exited with $rc on SIGTERM"
 
-# 6. remove keeps the state, purge removes it.
+# 6. The scenario suite's smoke case (seed 003, a real Postfix asking the policy service) on the installed binaries.
+mkdir -p "$work/installed"
+ln -s /usr/sbin/mxwardend /usr/bin/mxwarden /usr/sbin/mxwarden-milter "$work/installed/"
+MXW_BUILD=$work/installed "$repo/tests/scenarios/seed003_sender_and_ptr.sh" >"$work/seed003.log" 2>&1 ||
+    { cat "$work/seed003.log" >&2; fail "the seed 003 scenario failed on the installed binaries"; }
+grep -q 'seed003: all checks passed' "$work/seed003.log" || fail "the seed 003 scenario did not finish"
+
+# 7. remove keeps the state, purge removes it.
 apt_get remove mxwarden >/dev/null 2>&1 || fail "apt-get remove failed"
 [[ -e /var/lib/mxwarden/quarantine.db ]] || fail "remove deleted the quarantine"
 [[ ! -e /usr/sbin/mxwardend ]] || fail "remove left the daemon binary"

@@ -87,10 +87,16 @@ delivered smarthost-1 || fail "message 1 (DNS working) was not delivered through
 # Outage 1: the DNS server behind the forwarder is gone, every query gets SERVFAIL.
 kill "$nsd_pid"
 wait "$nsd_pid" 2>/dev/null || true
-sleep 1.5  # past the 1 s TTL: the next lookup asks DNS again
+# nsd's server process may outlive the main one for a moment: the outage starts when nsd stops answering.
+for _ in $(seq 50); do _mxw_nsd_answers "$ns_port" || break; sleep 0.1; done
+_mxw_nsd_answers "$ns_port" && { echo "nsd still answers after it was stopped" >&2; exit 1; }
+# Past the 1 s TTL a lookup asks DNS again: the daemon meets the outage before message 2 is routed, not after.
+sleep 1.5
+answer=$(postmap -c "$pf/etc" -q "probe@two.example.org" "$map" || true)
+for _ in $(seq 100); do grep -q 'event=route-dns-failure.*using=last-known-good' "$daemon_log" && break; sleep 0.1; done
+[[ $answer == "$want" ]] || fail "during the outage: want the last-known-good $want, got '$answer'"
 send smarthost-2 "b@two.example.org"
 delivered smarthost-2 || fail "message 2 (SERVFAIL) was not delivered on the last-known-good address"
-for _ in $(seq 50); do grep -q 'event=route-dns-failure.*using=last-known-good' "$daemon_log" && break; sleep 0.1; done
 # Seed 002: the failure is logged at once, naming the server, the transport and the rcode.
 grep -q "event=route-dns-failure domain=\\[relay.mxw.test\\] .*rcode 2; servers=127.0.0.1@$fault_port transport=udp-then-tcp.*using=last-known-good" "$daemon_log" ||
     fail "the daemon did not log the smart host's DNS failure with server, transport and rcode"
