@@ -194,6 +194,8 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
     for (std::size_t s = 0; s < by.size(); ++s)
         w.sample("mxwarden_dns_lookups_total", static_cast<double>(by[s]),
                  {{"status", dns::to_string(static_cast<dns::status>(s))}, {"transport", transport}});
+    w.family("mxwarden_dns_lookup_seconds", "histogram", "Time a DNS lookup took (cached answers included)");
+    w.histogram_samples("mxwarden_dns_lookup_seconds", c.res.latency());
     auto st = c.res.stats();
     w.family("mxwarden_dns_queries_started_total", "counter", "Upstream DNS queries sent");
     w.sample("mxwarden_dns_queries_started_total", static_cast<double>(st.started));

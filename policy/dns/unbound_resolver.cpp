@@ -246,7 +246,9 @@ unbound_resolver::unbound_resolver(std::unique_ptr<unbound_backend> b, asio::io_
 
 asio::awaitable<answer> unbound_resolver::lookup(const std::string& name, rrtype type, clock::time_point deadline)
 {
+    auto started = clock::now();
     answer a = co_await queue_.lookup(name, type, deadline);
+    latency_.observe(std::chrono::duration<double>(clock::now() - started).count());
     ++by_status_[static_cast<std::size_t>(a.st)];
     if (is_temporary(a.st))
         a.detail.append(a.detail.empty() ? "" : "; ").append(upstream_);

@@ -5,6 +5,7 @@
 // the loop thread. This file pair is the only user of <unbound.h>.
 #pragma once
 #include "dns/lookup_queue.hpp"
+#include "proto/prometheus.hpp"
 
 #include <array>
 #include <chrono>
@@ -43,6 +44,8 @@ public:
     [[nodiscard]] const std::string& upstream() const noexcept { return upstream_; }
     /// Lookups answered, by status (dns::status order), for the metrics.
     [[nodiscard]] const std::array<std::uint64_t, status_count>& by_status() const noexcept { return by_status_; }
+    /// How long lookups took, cache hits and coalesced waits included.
+    [[nodiscard]] const proto::histogram& latency() const noexcept { return latency_; }
     [[nodiscard]] lookup_stats stats() const noexcept { return queue_.stats(); }
 
     class unbound_backend;
@@ -53,6 +56,7 @@ private:
     lookup_queue queue_;
     std::string upstream_;
     std::array<std::uint64_t, status_count> by_status_{};
+    proto::histogram latency_{};
 };
 
 }  // namespace mxw::dns

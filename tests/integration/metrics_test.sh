@@ -52,6 +52,7 @@ want '^mxwarden_policy_actions_total\{action="reject"\} 1$' "one reject"
 want '^mxwarden_policy_request_seconds_count 3$' "the latency histogram"
 want '^mxwarden_policy_request_seconds_bucket\{le="\+Inf"\} 3$' "the histogram's last bucket"
 want '^mxwarden_dns_lookups_total\{status="ok",transport="udp-then-tcp"\} [1-9]' "DNS lookups by status"
+want '^mxwarden_dns_lookup_seconds_count [1-9]' "the DNS lookup latency histogram"
 want '^mxwarden_cache_entries\{cache="route"\} 1$' "the routed destination"
 want '^mxwarden_probes_total\{outcome="(ok|refused)"\}' "probe outcomes"
 
