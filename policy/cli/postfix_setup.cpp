@@ -56,6 +56,14 @@ bool has_word(const std::string& list, std::string_view word)
     return false;
 }
 
+// A tool's stderr for one line of ours: without its trailing newlines.
+std::string stderr_text(std::string s)
+{
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+        s.pop_back();
+    return proto::sanitize(s, 500);
+}
+
 // Shell-quoted, for commands printed for the admin to read or paste.
 std::string shell_quote(const std::string& s)
 {
@@ -208,7 +216,7 @@ int run_postfix_setup(int argc, char** argv, int verb_index)
     auto main_out = run_command(with({"-n"}));
     if (main_out.status != 0) {
         std::cerr << "mxwarden postfix-setup: postconf -n failed"
-                  << (main_out.status < 0 ? " (is Postfix installed?)" : ": " + proto::sanitize(main_out.errors, 500))
+                  << (main_out.status < 0 ? " (is Postfix installed?)" : ": " + stderr_text(main_out.errors))
                   << "\n";
         return EX_UNAVAILABLE;
     }
@@ -282,7 +290,7 @@ int run_postfix_setup(int argc, char** argv, int verb_index)
         auto r = run_command(with({c.flag, c.value}));
         if (r.status != 0) {
             std::cerr << "mxwarden postfix-setup: " << shown_pc << " " << c.flag << " " << shell_quote(c.value)
-                      << " failed: " << proto::sanitize(r.errors, 500) << "\n(the backups above restore the rest)\n";
+                      << " failed: " << stderr_text(r.errors) << "\n(the backups above restore the rest)\n";
             return EX_SOFTWARE;
         }
         std::cout << "applied: " << c.flag << " " << c.value << "\n";
