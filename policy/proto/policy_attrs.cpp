@@ -51,50 +51,18 @@ step policy_decoder::fail(std::error_code ec) noexcept
 
 step policy_decoder::feed(std::string_view in) noexcept
 {
-    consumed_ = 0;
-    if (ec_)
+    if (ec_) {
+        lines_.consume_nothing();
         return step::error;
+    }
     if (frame_done_) {
         req_.clear();
-        request_bytes_ = 0;
+        lines_.new_frame();
         attributes_ = 0;
         saw_request_attr_ = false;
         frame_done_ = false;
     }
-    while (consumed_ < in.size()) {
-        std::string_view rest = in.substr(consumed_);
-        std::size_t nl = rest.find('\n');
-        std::string_view chunk = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl);
-        // Check sizes before copying, so an endless line never makes us grow
-        // past the limit.
-        if (line_.size() + chunk.size() > max_policy_line_bytes)
-            return fail(proto_errc::line_too_long);
-        if (request_bytes_ + chunk.size() + 1 > max_policy_request_bytes)
-            return fail(proto_errc::request_too_long);
-        if (chunk.find('\0') != std::string_view::npos)
-            return fail(proto_errc::nul_byte);
-        request_bytes_ += chunk.size();
-        consumed_ += chunk.size();
-        if (nl == std::string_view::npos) {
-            line_.append(chunk);
-            return step::need_more;
-        }
-        ++consumed_;
-        ++request_bytes_;
-        // A line that arrived whole is parsed where it lies; only a line
-        // split across reads is assembled in line_ first.
-        step s;
-        if (line_.empty()) {
-            s = finish_line(chunk);
-        } else {
-            line_.append(chunk);
-            s = finish_line(line_);
-            line_.clear();
-        }
-        if (s != step::need_more)
-            return s;
-    }
-    return step::need_more;
+    return lines_.feed(in, ec_, [this](std::string_view line) { return finish_line(line); });
 }
 
 step policy_decoder::finish_line(std::string_view line) noexcept

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "proto/attr_lines.hpp"
 #include "proto/step.hpp"
 
 namespace mxw::proto {
@@ -62,7 +63,7 @@ public:
     /// consumed() tells how much of `in` was used; the rest belongs to the
     /// next request.
     [[nodiscard]] step feed(std::string_view in) noexcept;
-    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+    [[nodiscard]] std::size_t consumed() const noexcept { return lines_.consumed(); }
     [[nodiscard]] const policy_request& request() const noexcept { return req_; }
     [[nodiscard]] std::error_code error() const noexcept { return ec_; }
 
@@ -71,12 +72,10 @@ private:
     step fail(std::error_code ec) noexcept;
 
     policy_request req_;
-    std::string line_;          // a line split across feeds, so far
-    std::size_t request_bytes_ = 0;
+    attr_lines lines_;
     std::size_t attributes_ = 0;
     bool saw_request_attr_ = false;
     bool frame_done_ = false;   // last feed() ended a frame: start afresh
-    std::size_t consumed_ = 0;
     std::error_code ec_;
 };
 

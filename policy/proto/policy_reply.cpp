@@ -82,47 +82,17 @@ step policy_reply_decoder::fail(std::error_code ec) noexcept
 
 step policy_reply_decoder::feed(std::string_view in) noexcept
 {
-    consumed_ = 0;
-    if (ec_)
+    if (ec_) {
+        lines_.consume_nothing();
         return step::error;
+    }
     if (frame_done_) {
         action_.clear();
-        reply_bytes_ = 0;
+        lines_.new_frame();
         attributes_ = 0;
         frame_done_ = false;
     }
-    while (consumed_ < in.size()) {
-        std::string_view rest = in.substr(consumed_);
-        std::size_t nl = rest.find('\n');
-        std::string_view chunk = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl);
-        // Sizes are checked before copying: a daemon gone wrong must not
-        // make the milter buffer without bound.
-        if (line_.size() + chunk.size() > max_policy_line_bytes)
-            return fail(proto_errc::line_too_long);
-        if (reply_bytes_ + chunk.size() + 1 > max_policy_request_bytes)
-            return fail(proto_errc::request_too_long);
-        if (chunk.find('\0') != std::string_view::npos)
-            return fail(proto_errc::nul_byte);
-        reply_bytes_ += chunk.size();
-        consumed_ += chunk.size();
-        if (nl == std::string_view::npos) {
-            line_.append(chunk);
-            return step::need_more;
-        }
-        ++consumed_;
-        ++reply_bytes_;
-        step s;
-        if (line_.empty()) {
-            s = finish_line(chunk);
-        } else {
-            line_.append(chunk);
-            s = finish_line(line_);
-            line_.clear();
-        }
-        if (s != step::need_more)
-            return s;
-    }
-    return step::need_more;
+    return lines_.feed(in, ec_, [this](std::string_view line) { return finish_line(line); });
 }
 
 step policy_reply_decoder::finish_line(std::string_view line) noexcept

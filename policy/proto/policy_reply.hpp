@@ -15,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "proto/attr_lines.hpp"
 #include "proto/step.hpp"
 
 namespace mxw::proto {
@@ -28,7 +29,7 @@ public:
     /// repair); else step::need_more. A reply without an action attribute is
     /// a frame with an empty action: parse_policy_action() calls it invalid.
     [[nodiscard]] step feed(std::string_view in) noexcept;
-    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+    [[nodiscard]] std::size_t consumed() const noexcept { return lines_.consumed(); }
     [[nodiscard]] const std::string& action() const noexcept { return action_; }
     [[nodiscard]] std::error_code error() const noexcept { return ec_; }
 
@@ -37,11 +38,9 @@ private:
     step fail(std::error_code ec) noexcept;
 
     std::string action_;
-    std::string line_;  // a line split across feeds, so far
-    std::size_t reply_bytes_ = 0;
+    attr_lines lines_;
     std::size_t attributes_ = 0;
     bool frame_done_ = false;  // last feed() ended a frame: start afresh
-    std::size_t consumed_ = 0;
     std::error_code ec_;
 };
 
