@@ -1,6 +1,7 @@
 #include "cli/doctor.hpp"
 
 #include "cli/blocking_socket.hpp"
+#include "cli/dns_ask.hpp"
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
 #include "daemon/config.hpp"
@@ -12,23 +13,16 @@
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -90,208 +84,14 @@ struct finding {
     std::string fix;
 };
 
-struct server {
-    std::string ip;
-    std::uint16_t port = 53;
-    [[nodiscard]] std::string label() const { return ip + (port == 53 ? "" : "@" + std::to_string(port)); }
-};
-
-// What one question over one transport got.
-struct attempt {
-    enum class kind { answer, truncated, timeout, refused, error } k = kind::error;
-    proto::dns_reply reply;
-    std::string why;  // for timeout/refused/error
-    [[nodiscard]] bool usable() const { return k == kind::answer && (reply.rcode == 0 || reply.rcode == 3); }
-    [[nodiscard]] std::string text() const
-    {
-        switch (k) {
-        case kind::answer:
-            if (reply.rcode != 0)
-                return proto::dns_rcode_name(reply.rcode);
-            return "ok (" + std::to_string(reply.answers.size()) + (reply.answers.size() == 1 ? " record)" : " records)");
-        case kind::truncated: return "truncated";
-        case kind::timeout: return "no answer";
-        case kind::refused: return "refused";
-        case kind::error: return "error: " + why;
-        }
-        return "?";
-    }
-};
-
-// ---- DNS over one transport, blocking with a deadline ----------------------
-
-bool fill_sockaddr(const server& s, sockaddr_storage& ss, socklen_t& len)
-{
-    std::memset(&ss, 0, sizeof ss);
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    if (::inet_pton(AF_INET, s.ip.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(s.port);
-        len = sizeof *v4;
-        return true;
-    }
-    if (::inet_pton(AF_INET6, s.ip.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(s.port);
-        len = sizeof *v6;
-        return true;
-    }
-    return false;
-}
-
-class fd_guard {
-public:
-    explicit fd_guard(int fd) : fd_(fd) {}
-    ~fd_guard()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    fd_guard(const fd_guard&) = delete;
-    fd_guard& operator=(const fd_guard&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-std::uint16_t next_id()
-{
-    static thread_local std::mt19937 rng{std::random_device{}()};
-    return static_cast<std::uint16_t>(rng());
-}
-
-attempt ask_udp(const server& s, const std::string& name, std::uint16_t type, std::uint16_t edns,
-                std::chrono::milliseconds timeout)
-{
-    attempt a;
-    sockaddr_storage ss;
-    socklen_t len = 0;
-    if (!fill_sockaddr(s, ss, len)) {
-        a.why = "not an IP address";
-        return a;
-    }
-    std::uint16_t id = next_id();
-    auto q = proto::encode_dns_query(id, name, type, edns);
-    if (!q) {
-        a.why = "not a valid name";
-        return a;
-    }
-    fd_guard fd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    // connect() lets an ICMP port unreachable come back as ECONNREFUSED.
-    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-        ::send(fd.get(), q->data(), q->size(), 0) < 0) {
-        a.why = std::strerror(errno);
-        return a;
-    }
-    auto deadline = clock::now() + timeout;
-    std::vector<std::uint8_t> buf(65535);
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-        if (left <= 0) {
-            a.k = attempt::kind::timeout;
-            return a;
-        }
-        pollfd p{fd.get(), POLLIN, 0};
-        int rc = ::poll(&p, 1, static_cast<int>(left));
-        if (rc == 0)
-            continue;
-        ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
-        if (n < 0) {
-            if (errno == ECONNREFUSED) {
-                a.k = attempt::kind::refused;
-                return a;
-            }
-            if (errno == EINTR)
-                continue;
-            a.why = std::strerror(errno);
-            return a;
-        }
-        auto r = proto::parse_dns_reply(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
-        if (!r || r->id != id)
-            continue;  // a stray or malformed datagram: keep waiting for ours
-        a.reply = *r;
-        a.k = r->truncated ? attempt::kind::truncated : attempt::kind::answer;
-        return a;
-    }
-}
-
-attempt ask_tcp(const server& s, const std::string& name, std::uint16_t type, std::chrono::milliseconds timeout)
-{
-    attempt a;
-    std::uint16_t id = next_id();
-    auto q = proto::encode_dns_query(id, name, type, 0);
-    if (!q) {
-        a.why = "not a valid name";
-        return a;
-    }
-    auto deadline = clock::now() + timeout;
-    auto ep = proto::parse_endpoint("inet:" + (s.ip.find(':') != std::string::npos ? "[" + s.ip + "]" : s.ip) + ":" +
-                                    std::to_string(s.port));
-    if (!ep) {
-        a.why = "not an IP address";
-        return a;
-    }
-    try {
-        blocking_socket sock(*ep, deadline);
-        std::string framed;
-        framed.push_back(static_cast<char>(q->size() >> 8));
-        framed.push_back(static_cast<char>(q->size() & 0xff));
-        framed += *q;
-        sock.write_all(framed, deadline);
-        std::string in;
-        auto framed_size = [&in] {
-            return 2u + (std::size_t{static_cast<std::uint8_t>(in[0])} << 8 | static_cast<std::uint8_t>(in[1]));
-        };
-        while (in.size() < 2 || in.size() < framed_size()) {
-            if (!sock.read_some(in, 65537 - in.size(), deadline)) {
-                a.why = "closed without an answer";
-                return a;
-            }
-        }
-        auto r = proto::parse_dns_reply(
-            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.data()) + 2, in.size() - 2));
-        if (!r || r->id != id) {
-            a.why = "malformed answer";
-            return a;
-        }
-        a.reply = *r;
-        a.k = attempt::kind::answer;
-    } catch (const std::exception& e) {
-        std::string what = e.what();
-        // blocking_socket says "Connection refused" or "... timed out".
-        a.k = what.find("refused") != std::string::npos     ? attempt::kind::refused
-              : what.find("timed out") != std::string::npos ? attempt::kind::timeout
-                                                            : attempt::kind::error;
-        a.why = what;
-    }
-    return a;
-}
-
-// The answer a stub resolver would settle on: UDP with EDNS, TCP on TC.
-std::optional<proto::dns_reply> resolve(const server& s, const std::string& name, std::uint16_t type,
-                                        std::chrono::milliseconds timeout)
-{
-    auto u = ask_udp(s, name, type, 1232, timeout);
-    if (u.k == attempt::kind::truncated || u.k != attempt::kind::answer) {
-        auto t = ask_tcp(s, name, type, timeout);
-        if (t.k == attempt::kind::answer)
-            return t.reply;
-        if (u.k != attempt::kind::answer)
-            return std::nullopt;
-    }
-    return u.reply;
-}
-
 // ---- where the configuration points -------------------------------------
 
-std::vector<server> servers_in_use(const daemon::config& cfg, std::vector<finding>& out)
+std::vector<dns_server> servers_in_use(const daemon::config& cfg, std::vector<finding>& out)
 {
-    std::vector<server> list;
+    std::vector<dns_server> list;
     if (!cfg.dns.forwarders.empty()) {
         for (const auto& f : cfg.dns.forwarders) {
-            server s;
+            dns_server s;
             auto at = f.find('@');
             s.ip = f.substr(0, at);
             if (at != std::string::npos)
@@ -311,7 +111,7 @@ std::vector<server> servers_in_use(const daemon::config& cfg, std::vector<findin
         std::istringstream words(line);
         std::string kw, ip;
         if (words >> kw >> ip && kw == "nameserver" && proto::canonical_address(ip))
-            list.push_back(server{ip, 53});
+            list.push_back(dns_server{ip, 53});
     }
     if (list.empty())
         out.push_back({"dns", cfg.dns.resolv_conf, level::fail, "no nameserver in " + cfg.dns.resolv_conf,
@@ -320,33 +120,33 @@ std::vector<server> servers_in_use(const daemon::config& cfg, std::vector<findin
 }
 
 // One server, one name: the four questions and what they mean.
-finding check_server(const server& s, const std::string& name, std::uint16_t type, const daemon::config& cfg,
+finding check_server(const dns_server& s, const std::string& name, std::uint16_t type, const daemon::config& cfg,
                      std::chrono::milliseconds timeout)
 {
-    attempt plain = ask_udp(s, name, type, 0, timeout);
-    attempt e1232 = ask_udp(s, name, type, 1232, timeout);
-    attempt e4096 = ask_udp(s, name, type, 4096, timeout);
-    attempt tcp = ask_tcp(s, name, type, timeout);
+    dns_attempt plain = ask_udp(s, name, type, 0, timeout);
+    dns_attempt e1232 = ask_udp(s, name, type, 1232, timeout);
+    dns_attempt e4096 = ask_udp(s, name, type, 4096, timeout);
+    dns_attempt tcp = ask_tcp(s, name, type, timeout);
     finding f;
     f.area = "dns";
     f.subject = s.label() + " " + (type == type_mx ? "MX " : "A ") + name;
     f.detail = "udp: " + plain.text() + ", udp+edns1232: " + e1232.text() + ", udp+edns4096: " + e4096.text() +
                ", tcp: " + tcp.text();
-    if (e4096.k == attempt::kind::answer && e4096.reply.has_opt)
+    if (e4096.k == dns_attempt::kind::answer && e4096.reply.has_opt)
         f.detail += "; server EDNS size " + std::to_string(e4096.reply.edns_size);
     bool udp_ok = plain.usable() || e1232.usable() || e4096.usable();
-    bool udp_answers = plain.k == attempt::kind::answer || plain.k == attempt::kind::truncated ||
-                       e1232.k == attempt::kind::answer || e1232.k == attempt::kind::truncated;
+    bool udp_answers = plain.k == dns_attempt::kind::answer || plain.k == dns_attempt::kind::truncated ||
+                       e1232.k == dns_attempt::kind::answer || e1232.k == dns_attempt::kind::truncated;
     bool tcp_ok = tcp.usable();
-    bool truncates = e1232.k == attempt::kind::truncated;
+    bool truncates = e1232.k == dns_attempt::kind::truncated;
     auto mode = cfg.dns.mode;
-    auto rcode_of = [](const attempt& a) { return a.k == attempt::kind::answer ? a.reply.rcode : std::uint8_t{0}; };
+    auto rcode_of = [](const dns_attempt& a) { return a.k == dns_attempt::kind::answer ? a.reply.rcode : std::uint8_t{0}; };
     std::uint8_t bad_rcode = 0;
-    for (const attempt* a : {&e1232, &tcp, &plain})
+    for (const dns_attempt* a : {&e1232, &tcp, &plain})
         if (rcode_of(*a) != 0 && rcode_of(*a) != 3)
             bad_rcode = rcode_of(*a);
 
-    if (!udp_answers && !tcp_ok && tcp.k != attempt::kind::answer) {
+    if (!udp_answers && !tcp_ok && tcp.k != dns_attempt::kind::answer) {
         f.lvl = level::fail;
         f.detail += " => the server does not answer at all";
         f.fix = "check dns.forwarders and the firewall (UDP and TCP port 53); while DNS is down mail waits "
@@ -368,7 +168,7 @@ finding check_server(const server& s, const std::string& name, std::uint16_t typ
     } else if (!tcp_ok) {
         f.lvl = mode == dns::transport::tcp_only ? level::fail : level::warn;
         f.detail += " => TCP fails (" + tcp.text() + "); answers too big for UDP would fail";
-        if (plain.k == attempt::kind::truncated)
+        if (plain.k == dns_attempt::kind::truncated)
             f.detail += ", and this one already does for lookups without EDNS (Postfix's own, through libc)";
         f.fix = mode == dns::transport::tcp_only ? "set dns.transport = udp-then-tcp or udp-only: this server has no TCP"
                                                  : "allow TCP port 53 to this server (seeds 000, 001)";
@@ -388,26 +188,6 @@ finding check_server(const server& s, const std::string& name, std::uint16_t typ
 }
 
 // ---- this server's identity (seed 003) ----------------------------------
-
-std::string source_address_towards(const server& s)
-{
-    sockaddr_storage ss;
-    socklen_t len = 0;
-    if (!fill_sockaddr(s, ss, len))
-        return {};
-    fd_guard fd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    // A UDP connect sends nothing: it only makes the kernel pick the route.
-    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
-        return {};
-    sockaddr_storage local{};
-    socklen_t llen = sizeof local;
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &llen) != 0)
-        return {};
-    char buf[INET6_ADDRSTRLEN] = {};
-    const void* a = local.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
-    return ::inet_ntop(local.ss_family, a, buf, sizeof buf) ? buf : "";
-}
 
 std::vector<std::string> postconf(const options& o, std::vector<std::string> args)
 {
@@ -438,7 +218,7 @@ std::string trim(std::string s)
     return s.substr(i);
 }
 
-void check_identity(const options& o, const std::vector<server>& servers, std::vector<finding>& out)
+void check_identity(const options& o, const std::vector<dns_server>& servers, std::vector<finding>& out)
 {
     std::string ip = o.outbound_ip;
     std::string how = "given with --outbound-ip";
