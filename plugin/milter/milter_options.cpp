@@ -1,6 +1,6 @@
 #include "milter/milter_options.hpp"
 
-#include "daemon/duration.hpp"
+#include "base/duration.hpp"
 
 #include <charconv>
 
@@ -33,7 +33,7 @@ std::string apply(milter_options& o, std::string_view key, std::string_view valu
             return "--on-error: '" + std::string(value) + "' is not accept or tempfail";
         o.on_error_tempfail = value == "tempfail";
     } else if (key == "--timeout") {
-        auto d = daemon::parse_duration(value);
+        auto d = base::parse_duration(value);
         if (!d || d->count() <= 0)
             return "--timeout: '" + std::string(value) + "' is not a positive duration (e.g. 8s, 500ms)";
         o.timeout = *d;

@@ -10,7 +10,7 @@
 // All per-connection state therefore lives behind smfi_setpriv; the only
 // process-wide values are the settings (written once before smfi_main) and
 // a counter for log lines.
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 #include "milter/milter_options.hpp"
 #include "milter/milter_request.hpp"
 #include "milter/policy_client.hpp"
@@ -567,14 +567,14 @@ int main(int argc, char** argv)
     for (auto& s : config_args)
         cargv.push_back(s.data());
     cargv.push_back(nullptr);
-    auto cmd = mxw::daemon::parse_command_line(static_cast<int>(config_args.size()), cargv.data(), {});
+    auto cmd = mxw::base::parse_command_line(static_cast<int>(config_args.size()), cargv.data(), {});
     std::vector<std::string> errors = cmd.errors;
-    std::optional<mxw::daemon::config> cfg;
+    std::optional<mxw::base::config> cfg;
     if (errors.empty()) {
-        auto loaded = mxw::daemon::load_values(cmd.config_file, cmd.overrides);
+        auto loaded = mxw::base::load_values(cmd.config_file, cmd.overrides);
         errors = loaded.errors;
         if (errors.empty())
-            cfg = mxw::daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+            cfg = mxw::base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
     }
     if (!cfg) {
         for (const auto& e : errors)

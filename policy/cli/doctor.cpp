@@ -4,8 +4,8 @@
 #include "cli/dns_ask.hpp"
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
-#include "daemon/config.hpp"
-#include "daemon/duration.hpp"
+#include "base/config.hpp"
+#include "base/duration.hpp"
 #include "proto/dns_message.hpp"
 #include "proto/dns_rdata.hpp"
 #include "proto/json.hpp"
@@ -86,7 +86,7 @@ struct finding {
 
 // ---- where the configuration points -------------------------------------
 
-std::vector<dns_server> servers_in_use(const daemon::config& cfg, std::vector<finding>& out)
+std::vector<dns_server> servers_in_use(const base::config& cfg, std::vector<finding>& out)
 {
     std::vector<dns_server> list;
     if (!cfg.dns.forwarders.empty()) {
@@ -120,7 +120,7 @@ std::vector<dns_server> servers_in_use(const daemon::config& cfg, std::vector<fi
 }
 
 // One server, one name: the four questions and what they mean.
-finding check_server(const dns_server& s, const std::string& name, std::uint16_t type, const daemon::config& cfg,
+finding check_server(const dns_server& s, const std::string& name, std::uint16_t type, const base::config& cfg,
                      std::chrono::milliseconds timeout)
 {
     dns_attempt plain = ask_udp(s, name, type, 0, timeout);
@@ -294,7 +294,7 @@ void check_identity(const options& o, const std::vector<dns_server>& servers, st
 
 // ---- Postfix settings ----------------------------------------------------
 
-void check_postfix(const options& o, const daemon::config& cfg, std::vector<finding>& out)
+void check_postfix(const options& o, const base::config& cfg, std::vector<finding>& out)
 {
     auto lines = postconf(o, {"-n"});
     if (lines.empty()) {
@@ -376,7 +376,7 @@ void check_postfix(const options& o, const daemon::config& cfg, std::vector<find
 
 // ---- the daemon and the quarantine ------------------------------------
 
-void check_daemon(const daemon::config& cfg, std::vector<finding>& out)
+void check_daemon(const base::config& cfg, std::vector<finding>& out)
 {
     std::string where = proto::to_string(cfg.listen_control);
     try {
@@ -407,7 +407,7 @@ void check_daemon(const daemon::config& cfg, std::vector<finding>& out)
     }
 }
 
-void check_quarantine(const daemon::config& cfg, std::vector<finding>& out)
+void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 {
     const auto& db = cfg.quarantine.database;
     if (!std::filesystem::exists(db)) {
@@ -465,7 +465,7 @@ std::optional<options> parse(int argc, char** argv, int first, std::string& erro
                 o.helo_name = *v;
             else if (a == "--postfix-config")
                 o.postfix_config = *v;
-            else if (auto d = daemon::parse_duration(*v); d && d->count() > 0)
+            else if (auto d = base::parse_duration(*v); d && d->count() > 0)
                 o.timeout = *d;
             else {
                 error = "--timeout: '" + proto::sanitize(*v) + "' is not a duration";

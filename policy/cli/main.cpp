@@ -4,7 +4,7 @@
 #include "cli/doctor.hpp"
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 #include "net/asio.hpp"
 #include "proto/endpoint.hpp"
 
@@ -77,7 +77,7 @@ int main(int argc, char** argv)
     if (int verb = verb_at(argc, argv, "postfix-setup"))
         return cli::run_postfix_setup(argc, argv, verb);
     static constexpr std::string_view flags[] = {"--json"};
-    auto cmd = daemon::parse_command_line(argc, argv, flags);
+    auto cmd = base::parse_command_line(argc, argv, flags);
     if (cmd.has("--help")) {
         std::cout << usage;
         return 0;
@@ -106,12 +106,12 @@ int main(int argc, char** argv)
         request += " json";
     request += "\n";
 
-    auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
+    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
     std::vector<std::string> errors = loaded.errors;
     errors.insert(errors.end(), cmd.errors.begin(), cmd.errors.end());
-    std::optional<daemon::config> cfg;
+    std::optional<base::config> cfg;
     if (errors.empty())
-        cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
     if (!cfg) {
         for (const auto& e : errors)
             std::cerr << "mxwarden: " << e << "\n";

@@ -2,7 +2,7 @@
 
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 #include "proto/sanitize.hpp"
 
 #include <sysexits.h>

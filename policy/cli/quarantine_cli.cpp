@@ -3,8 +3,8 @@
 #include "cli/blocking_socket.hpp"
 #include "cli/reinject.hpp"
 #include "cli/verb_config.hpp"
-#include "daemon/config.hpp"
-#include "daemon/duration.hpp"
+#include "base/config.hpp"
+#include "base/duration.hpp"
 #include "proto/json.hpp"
 #include "proto/json_indent.hpp"
 #include "proto/limits.hpp"
@@ -196,7 +196,7 @@ std::optional<std::int64_t> parse_id(std::string_view s)
 /// A duration back from now ("2h"), or a UTC date or date and time.
 std::optional<std::int64_t> parse_since(std::string_view s)
 {
-    if (auto d = daemon::parse_duration(s))
+    if (auto d = base::parse_duration(s))
         return now() - std::chrono::duration_cast<std::chrono::seconds>(*d).count();
     std::string str(s);
     for (const char* fmt : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
@@ -237,7 +237,7 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
 // The admin verbs read a store that may not exist yet (nothing was ever
 // quarantined); they must not create it, as root, with root's ownership,
 // before the MTA's ingest user gets to.
-std::optional<quarantine_store> open_existing(const daemon::config& cfg)
+std::optional<quarantine_store> open_existing(const base::config& cfg)
 {
     if (!std::filesystem::exists(cfg.quarantine.database))
         return std::nullopt;
@@ -339,7 +339,7 @@ read_result read_stdin(std::size_t cap)
 
 // The daemon's view of the destination, kept as evidence. Best effort:
 // ingest never waits long or fails for it.
-std::string ask_evidence(const daemon::config& cfg, const std::string& domain)
+std::string ask_evidence(const base::config& cfg, const std::string& domain)
 {
     if (domain.empty() || domain.find_first_of(" \t\r\n") != std::string::npos)
         return {};
@@ -361,7 +361,7 @@ std::string ask_evidence(const daemon::config& cfg, const std::string& domain)
     }
 }
 
-int ingest(const verb_args& a, const daemon::config& cfg)
+int ingest(const verb_args& a, const base::config& cfg)
 {
     store::new_entry e;
     const std::string* sender = a.opt("--sender") ? a.opt("--sender") : a.opt("-f");
@@ -413,7 +413,7 @@ int ingest(const verb_args& a, const daemon::config& cfg)
 
 // ---- review ----------------------------------------------------------------
 
-int list(const verb_args& a, const daemon::config& cfg)
+int list(const verb_args& a, const base::config& cfg)
 {
     auto f = filter_from(a, entry_state::held);
     auto qs = open_existing(cfg);
@@ -467,7 +467,7 @@ int unknown_id(std::int64_t id)
     return EX_NOINPUT;
 }
 
-int show(const verb_args& a, const daemon::config& cfg)
+int show(const verb_args& a, const base::config& cfg)
 {
     auto id = *one_id(a);
     auto qs = open_existing(cfg);
@@ -542,7 +542,7 @@ int show(const verb_args& a, const daemon::config& cfg)
     return 0;
 }
 
-int cat(const verb_args& a, const daemon::config& cfg)
+int cat(const verb_args& a, const base::config& cfg)
 {
     auto id = *one_id(a);
     auto qs = open_existing(cfg);
@@ -561,7 +561,7 @@ int cat(const verb_args& a, const daemon::config& cfg)
     return 0;
 }
 
-int stats(const verb_args& a, const daemon::config& cfg)
+int stats(const verb_args& a, const base::config& cfg)
 {
     auto qs = open_existing(cfg);
     std::vector<store::stats_row> rows;
@@ -625,7 +625,7 @@ std::vector<std::int64_t> ids_of(const verb_args& a)
     return ids;
 }
 
-int release(const verb_args& a, const daemon::config& cfg)
+int release(const verb_args& a, const base::config& cfg)
 {
     bool matching = a.has("--all-matching");
     bool filters = a.opt("--reason") || a.opt("--domain") || a.opt("--since");
@@ -643,7 +643,7 @@ int release(const verb_args& a, const daemon::config& cfg)
         ids = ids_of(a);
     }
     const auto& q = cfg.quarantine;
-    std::string via = q.release_via == daemon::quarantine_settings::release::smtp ? "smtp:" + proto::to_string(q.smtp).substr(5)
+    std::string via = q.release_via == base::quarantine_settings::release::smtp ? "smtp:" + proto::to_string(q.smtp).substr(5)
                                                                                    : "sendmail:" + q.sendmail_path;
     int rc = 0;
     for (auto id : ids) {
@@ -685,7 +685,7 @@ int release(const verb_args& a, const daemon::config& cfg)
         auto out = proto::with_quarantine_id(*msg, id);
         std::string detail;
         try {
-            detail = q.release_via == daemon::quarantine_settings::release::smtp
+            detail = q.release_via == base::quarantine_settings::release::smtp
                          ? reinject_smtp(q.smtp, s.sender, d->recipients, out)
                          : reinject_sendmail(q.sendmail_path, s.sender, d->recipients, out);
         } catch (const std::exception& e) {
@@ -711,7 +711,7 @@ int release(const verb_args& a, const daemon::config& cfg)
     return rc;
 }
 
-int remove(const verb_args& a, const daemon::config& cfg)
+int remove(const verb_args& a, const base::config& cfg)
 {
     auto ids = ids_of(a);
     auto qs = open_existing(cfg);
@@ -728,11 +728,11 @@ int remove(const verb_args& a, const daemon::config& cfg)
     return rc;
 }
 
-int purge(const verb_args& a, const daemon::config& cfg)
+int purge(const verb_args& a, const base::config& cfg)
 {
     auto age = std::chrono::duration_cast<std::chrono::seconds>(cfg.quarantine.retention).count();
     if (auto* o = a.opt("--older-than")) {
-        auto d = daemon::parse_duration(*o);
+        auto d = base::parse_duration(*o);
         if (!d)
             throw usage_error("--older-than: '" + proto::sanitize(*o) + "' is not a duration (30d, 12h)");
         age = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
@@ -746,7 +746,7 @@ int purge(const verb_args& a, const daemon::config& cfg)
     return 0;
 }
 
-int dispatch(const verb_args& a, const daemon::config& cfg)
+int dispatch(const verb_args& a, const base::config& cfg)
 {
     if (a.verb == "ingest") return ingest(a, cfg);
     if (a.verb == "list") return list(a, cfg);

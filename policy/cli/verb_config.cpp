@@ -14,7 +14,7 @@ verb_config load_verb_config(int argc, char** argv, int verb_index, const std::v
     for (auto& g : global)
         gargv.push_back(g.data());
     gargv.push_back(nullptr);
-    auto cmd = daemon::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
+    auto cmd = base::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
     verb_config out;
     out.errors = cmd.errors;
     out.config_file = cmd.config_file;
@@ -24,10 +24,10 @@ verb_config load_verb_config(int argc, char** argv, int verb_index, const std::v
                              (verb_index < argc ? argv[verb_index] : "the command"));
     if (!out.errors.empty())
         return out;
-    auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
+    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
     out.errors = loaded.errors;
     if (out.errors.empty())
-        out.cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
+        out.cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
     return out;
 }
 

@@ -4,7 +4,7 @@
 // overrides found among the verb's arguments go through the same parser,
 // file and validation as every other mxwarden command.
 #pragma once
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 
 #include <optional>
 #include <string>
@@ -13,10 +13,10 @@
 namespace mxw::cli {
 
 struct verb_config {
-    std::optional<daemon::config> cfg;  ///< nullopt: `errors` says why
+    std::optional<base::config> cfg;  ///< nullopt: `errors` says why
     std::vector<std::string> errors;
     std::string config_file;            ///< -c FILE as given, or ""
-    daemon::value_map overrides;        ///< --section.key=value as given
+    base::value_map overrides;        ///< --section.key=value as given
 };
 
 /// argv[1] .. argv[verb_index - 1] are the global options.

@@ -1,7 +1,7 @@
 // mxwardend: the mxwarden daemon. Wiring only: config, logger, resolver,
 // engine, listeners, signals, one io_context on one thread.
-#include "daemon/config.hpp"
-#include "daemon/logging.hpp"
+#include "base/config.hpp"
+#include "base/logging.hpp"
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/control_session.hpp"
@@ -231,7 +231,7 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
 int main(int argc, char** argv)
 {
     static constexpr std::string_view flags[] = {"--check-config", "--print-config"};
-    auto cmd = daemon::parse_command_line(argc, argv, flags);
+    auto cmd = base::parse_command_line(argc, argv, flags);
     if (cmd.has("--help")) {
         std::cout << usage;
         return 0;
@@ -242,20 +242,20 @@ int main(int argc, char** argv)
     }
     if (!cmd.positional.empty())
         cmd.errors.push_back("unexpected argument '" + cmd.positional.front() + "'");
-    auto loaded = daemon::load_values(cmd.config_file, cmd.overrides);
+    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
     for (auto& e : cmd.errors)
         loaded.errors.push_back(std::move(e));
     std::vector<std::string> errors = loaded.errors;
-    std::optional<daemon::config> cfg;
+    std::optional<base::config> cfg;
     if (errors.empty())
-        cfg = daemon::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
     if (!cfg) {
         for (const auto& e : errors)
             std::cerr << "mxwardend: config: " << e << "\n";
         return EX_CONFIG;
     }
     if (cmd.has("--print-config")) {
-        std::cout << daemon::format_config(loaded.values);
+        std::cout << base::format_config(loaded.values);
         return 0;
     }
     if (cmd.has("--check-config")) {
@@ -279,7 +279,7 @@ int main(int argc, char** argv)
         return EX_CANTCREAT;
     }
 
-    daemon::logger log(cfg->log_syslog, "mxwardend");
+    base::logger log(cfg->log_syslog, "mxwardend");
     ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must cost a write error, not the daemon
 
     asio::io_context io(1);

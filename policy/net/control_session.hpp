@@ -3,7 +3,7 @@
 // [json]", "route DOMAIN [json]", "status [json]", "ping"), one response,
 // then close.
 #pragma once
-#include "daemon/logging.hpp"
+#include "base/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "engine/router.hpp"
 #include "net/asio.hpp"
@@ -16,7 +16,7 @@ namespace mxw::net {
 struct control_service {
     engine::policy_engine& engine;
     engine::router& router;
-    daemon::logger& log;
+    base::logger& log;
     std::function<std::string(bool json)> status;  ///< daemon-wide counters
 };
 

@@ -12,7 +12,7 @@ template <class Protocol, class Session>
 class basic_listener final : public listener {
 public:
     basic_listener(asio::io_context& io, std::string name, Session session, connection_count& count,
-                   daemon::logger& log)
+                   base::logger& log)
         : acceptor_(io), name_(std::move(name)), session_(std::move(session)), count_(count), log_(log)
     {
     }
@@ -66,7 +66,7 @@ private:
     std::string name_;
     Session session_;
     connection_count& count_;
-    daemon::logger& log_;
+    base::logger& log_;
     std::uint64_t refused_ = 0;
 };
 
@@ -84,7 +84,7 @@ private:
 
 std::unique_ptr<listener> start_listener(asio::io_context& io, const proto::endpoint& where, std::string name,
                                          tcp_session on_tcp, unix_session on_unix, connection_count& count,
-                                         daemon::logger& log, unsigned unix_mode)
+                                         base::logger& log, unsigned unix_mode)
 {
     boost::system::error_code ec;
     if (where.type == proto::endpoint::kind::inet) {

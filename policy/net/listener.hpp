@@ -3,7 +3,7 @@
 // that logs an escaped exception: one broken connection never takes the
 // daemon down.
 #pragma once
-#include "daemon/logging.hpp"
+#include "base/logging.hpp"
 #include "net/asio.hpp"
 #include "proto/endpoint.hpp"
 
@@ -33,6 +33,6 @@ public:
 /// std::system_error naming the endpoint when it cannot listen.
 std::unique_ptr<listener> start_listener(asio::io_context& io, const proto::endpoint& where, std::string name,
                                          tcp_session on_tcp, unix_session on_unix, connection_count& count,
-                                         daemon::logger& log, unsigned unix_mode = 0660);
+                                         base::logger& log, unsigned unix_mode = 0660);
 
 }  // namespace mxw::net

@@ -4,7 +4,7 @@
 // order (Postfix sends the next only after the reply). Malformed input gets
 // no reply, one warning and a disconnect (SMTPD_POLICY_README).
 #pragma once
-#include "daemon/logging.hpp"
+#include "base/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/asio.hpp"
 #include "proto/prometheus.hpp"
@@ -18,7 +18,7 @@ namespace mxw::net {
 /// State shared by every policy session of one daemon (loop thread only).
 struct policy_service {
     engine::policy_engine& engine;
-    daemon::logger& log;
+    base::logger& log;
     std::chrono::milliseconds idle_timeout;
     engine::action failure_action = engine::action::ignore;  ///< answer when the engine throws
     std::uint64_t next_id = 1;

@@ -3,7 +3,7 @@
 // requests "NAME KEY", one reply each, strictly in request order. A framing
 // error closes the connection with one warning (the MTA reconnects).
 #pragma once
-#include "daemon/logging.hpp"
+#include "base/logging.hpp"
 #include "engine/router.hpp"
 #include "net/asio.hpp"
 
@@ -14,7 +14,7 @@ namespace mxw::net {
 
 struct socketmap_service {
     engine::router& router;
-    daemon::logger& log;
+    base::logger& log;
     std::chrono::milliseconds idle_timeout;
     std::uint64_t lookups = 0;
     std::uint64_t protocol_errors = 0;

@@ -17,8 +17,8 @@
 //
 // --update writes NAME.ref instead of comparing (the three runs must still
 // agree). Review the new .ref before committing it.
-#include "daemon/config.hpp"
-#include "daemon/logging.hpp"
+#include "base/config.hpp"
+#include "base/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/asio.hpp"
 #include "net/policy_session.hpp"
@@ -97,7 +97,7 @@ std::string read_all(const fs::path& p)
 std::optional<scenario> load(const fs::path& in, std::vector<std::string>& errors)
 {
     scenario sc{in, fs::path(in).replace_extension(".ref"), {}, read_all(in)};
-    daemon::value_map overrides;
+    base::value_map overrides;
     constexpr std::string_view config_tag = "# config: ";
     std::size_t pos = 0;
     while (sc.input.compare(pos, 1, "#") == 0) {
@@ -108,14 +108,14 @@ std::optional<scenario> load(const fs::path& in, std::vector<std::string>& error
             continue;
         std::size_t eq = line.find('=');
         std::string key = line.substr(config_tag.size(), eq - config_tag.size());
-        auto known = daemon::option_table();  // build_config itself would take any key
+        auto known = base::option_table();  // build_config itself would take any key
         if (eq == std::string::npos || std::none_of(known.begin(), known.end(), [&](auto& o) { return o.key == key; }))
             errors.push_back("bad config line: " + line);
         else
             overrides[key] = line.substr(eq + 1);
     }
     sc.input.erase(0, pos);
-    auto cfg = daemon::build_config(overrides, "/", errors);
+    auto cfg = base::build_config(overrides, "/", errors);
     if (!cfg || !errors.empty())
         return std::nullopt;
     sc.policy = cfg->policy;
@@ -196,7 +196,7 @@ std::vector<std::string_view> split(std::string_view in, feed f)
 }
 
 // The session's replies to `sc` fed as `f`; unscripted lookups go to `errors`.
-std::string run(const scenario& sc, feed f, daemon::logger& log, std::vector<std::string>& errors)
+std::string run(const scenario& sc, feed f, base::logger& log, std::vector<std::string>& errors)
 {
     asio::io_context io;
     test::manual_clock clock;  // never moves: TTLs and deadlines cannot fire
@@ -235,7 +235,7 @@ std::string visible(std::string_view s)
     return out;
 }
 
-bool check(const scenario& sc, bool update, daemon::logger& log, std::vector<std::string>& errors)
+bool check(const scenario& sc, bool update, base::logger& log, std::vector<std::string>& errors)
 {
     if (!update && !fs::exists(sc.ref))
         errors.push_back("no " + sc.ref.string() + ": write it with --update, then review it");
@@ -284,7 +284,7 @@ int main(int argc, char** argv)
         std::cerr << "usage: golden_runner [--update] (NAME.in | DIR) ...\n";
         return 2;
     }
-    daemon::logger log(false, "golden");
+    base::logger log(false, "golden");
     bool ok = true;
     for (const auto& in : inputs) {
         std::vector<std::string> errors;

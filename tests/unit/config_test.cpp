@@ -1,8 +1,8 @@
-// Tests for daemon/config: the option table, build_config's defaults and
+// Tests for base/config: the option table, build_config's defaults and
 // error messages, the command line, the INI file with overrides on top, and
 // the guard that keeps packaging/mxwarden.conf in step with the table (the
 // sample is what operators copy, so a missing or stale key there is a bug).
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-namespace daemon_ = mxw::daemon;
+namespace base = mxw::base;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,10 +49,10 @@ private:
     fs::path path_;
 };
 
-daemon_::config build_ok(const daemon_::value_map& values)
+base::config build_ok(const base::value_map& values)
 {
     std::vector<std::string> errors;
-    auto cfg = daemon_::build_config(values, cwd, errors);
+    auto cfg = base::build_config(values, cwd, errors);
     INFO((errors.empty() ? "" : errors.front()));
     REQUIRE(cfg.has_value());
     REQUIRE(errors.empty());
@@ -60,14 +60,14 @@ daemon_::config build_ok(const daemon_::value_map& values)
 }
 
 // argv for parse_command_line, owning its strings.
-daemon_::command_line parse_args(std::vector<std::string> args, std::span<const std::string_view> allowed = {})
+base::command_line parse_args(std::vector<std::string> args, std::span<const std::string_view> allowed = {})
 {
     args.insert(args.begin(), "mxwardend");
     std::vector<char*> argv;
     for (auto& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
-    return daemon_::parse_command_line(static_cast<int>(args.size()), argv.data(), allowed);
+    return base::parse_command_line(static_cast<int>(args.size()), argv.data(), allowed);
 }
 
 std::string_view trim(std::string_view s)
@@ -126,10 +126,10 @@ std::map<std::string, std::string> sample_keys(std::istream& in)
     return shown;
 }
 
-daemon_::value_map table_defaults()
+base::value_map table_defaults()
 {
-    daemon_::value_map m;
-    for (const auto& o : daemon_::option_table())
+    base::value_map m;
+    for (const auto& o : base::option_table())
         m.emplace(std::string(o.key), std::string(o.default_value));
     return m;
 }
@@ -139,7 +139,7 @@ daemon_::value_map table_defaults()
 TEST_CASE("the option table is well-formed", "[config]")
 {
     std::set<std::string> seen;
-    for (const auto& o : daemon_::option_table()) {
+    for (const auto& o : base::option_table()) {
         std::string key(o.key);
         INFO(key);
         CHECK(is_key_form(key));
@@ -182,7 +182,7 @@ TEST_CASE("build_config with no values gives the documented defaults", "[config]
     CHECK(cfg.policy.cache_max_ttl == policy.cache_max_ttl);
     CHECK(cfg.policy.tempfail_ttl == policy.tempfail_ttl);
 
-    const daemon_::config plain;
+    const base::config plain;
     CHECK(cfg.policy_max_connections == plain.policy_max_connections);
     CHECK(cfg.policy_idle_timeout == plain.policy_idle_timeout);
 }
@@ -226,7 +226,7 @@ TEST_CASE("build_config reads valid non-default values", "[config]")
     CHECK(cfg.routing.smarthost == "relay.example.net");
     CHECK(cfg.routing.smarthost_port == 587);
     CHECK(cfg.quarantine.database == "/srv/mxw/q/store.db");
-    CHECK(cfg.quarantine.release_via == daemon_::quarantine_settings::release::smtp);
+    CHECK(cfg.quarantine.release_via == base::quarantine_settings::release::smtp);
     CHECK(cfg.quarantine.smtp == *mxw::proto::parse_endpoint("inet:127.0.0.1:10027"));
 }
 
@@ -280,7 +280,7 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
     }));
     INFO(c.key << " = '" << c.value << "'");
     std::vector<std::string> errors;
-    CHECK_FALSE(daemon_::build_config({{c.key, c.value}}, cwd, errors).has_value());
+    CHECK_FALSE(base::build_config({{c.key, c.value}}, cwd, errors).has_value());
     REQUIRE(errors.size() == 1);
     INFO(errors.front());
     CHECK(errors.front().starts_with(c.key + ": "));
@@ -289,7 +289,7 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
 TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
 {
     std::vector<std::string> errors;
-    CHECK_FALSE(daemon_::build_config({{"routing.mode", "smarthost"}}, cwd, errors).has_value());
+    CHECK_FALSE(base::build_config({{"routing.mode", "smarthost"}}, cwd, errors).has_value());
     REQUIRE(errors.size() == 1);
     CHECK(errors.front() == "routing.smarthost: '' must be set when routing.mode = smarthost");
 }
@@ -306,7 +306,7 @@ TEST_CASE("parse_command_line splits config file, overrides, flags and verbs", "
                           "-h", "--version", "--check-config"},
                          allowed);
     CHECK(cl.errors.empty());
-    CHECK(cl.overrides == daemon_::value_map{{"dns.timeout", "3s"}, {"dns.transport", "tcp-only"}});
+    CHECK(cl.overrides == base::value_map{{"dns.timeout", "3s"}, {"dns.transport", "tcp-only"}});
     CHECK(cl.flags == std::vector<std::string>{"--json", "--help", "--version", "--check-config"});
     CHECK(cl.has("--json"));
     CHECK_FALSE(cl.has("--quiet"));
@@ -343,7 +343,7 @@ TEST_CASE("load_values reads an INI file and lays overrides on top", "[config][f
     temp_dir dir;
     std::string file = dir.write("mxwarden.conf", "# comment\n\n[dns]\ntransport = tcp-only\ntimeout=2s\n"
                                                   "[policy]\n  tag-header =  X-Test  \n");
-    auto got = daemon_::load_values(file, {});
+    auto got = base::load_values(file, {});
     CHECK(got.errors.empty());
     CHECK(got.file == file);
     auto want = table_defaults();
@@ -352,7 +352,7 @@ TEST_CASE("load_values reads an INI file and lays overrides on top", "[config][f
     want["policy.tag-header"] = "X-Test";
     CHECK(got.values == want);
 
-    auto over = daemon_::load_values(file, {{"dns.timeout", "3s"}, {"log.target", "syslog"}});
+    auto over = base::load_values(file, {{"dns.timeout", "3s"}, {"log.target", "syslog"}});
     CHECK(over.errors.empty());
     want["dns.timeout"] = "3s";
     want["log.target"] = "syslog";
@@ -364,27 +364,27 @@ TEST_CASE("load_values names what is wrong", "[config][file]")
     temp_dir dir;
     SECTION("unknown key in the file")
     {
-        auto got = daemon_::load_values(dir.write("a.conf", "[dns]\ntransport = tcp-only\nfoo = 1\n"), {});
+        auto got = base::load_values(dir.write("a.conf", "[dns]\ntransport = tcp-only\nfoo = 1\n"), {});
         REQUIRE(got.errors.size() == 1);
         CHECK_THAT(got.errors.front(), Catch::Contains("dns.foo"));
     }
     SECTION("line without '='")
     {
         std::string file = dir.write("b.conf", "[dns]\ntransport tcp-only\n");
-        auto got = daemon_::load_values(file, {});
+        auto got = base::load_values(file, {});
         REQUIRE(got.errors.size() == 1);
         CHECK(got.errors.front().starts_with(file + ": "));
     }
     SECTION("unknown override key")
     {
-        auto got = daemon_::load_values(dir.write("c.conf", ""), {{"dns.foo", "1"}});
+        auto got = base::load_values(dir.write("c.conf", ""), {{"dns.foo", "1"}});
         REQUIRE(got.errors.size() == 1);
         CHECK(got.errors.front().starts_with("--dns.foo: "));
     }
     SECTION("missing file")
     {
         std::string file = (dir.path() / "missing.conf").string();
-        auto got = daemon_::load_values(file, {});
+        auto got = base::load_values(file, {});
         REQUIRE(got.errors.size() == 1);
         CHECK(got.errors.front().starts_with(file + ": "));
     }
@@ -403,9 +403,9 @@ TEST_CASE("format_config output reads back to the same values", "[config][file]"
         values["dns.transport"] = "udp-only";
         values["policy.tag-header"] = "X-Test";
     }
-    std::string text = daemon_::format_config(values);
+    std::string text = base::format_config(values);
     temp_dir dir;
-    auto got = daemon_::load_values(dir.write("round.conf", text), {});
+    auto got = base::load_values(dir.write("round.conf", text), {});
     INFO(text);
     CHECK(got.errors.empty());
     CHECK(got.values == values);
@@ -443,11 +443,11 @@ TEST_CASE("packaging/mxwarden.conf documents every key with its default", "[conf
     std::set<std::string> in_sample, in_table;
     for (const auto& [k, v] : shown)
         in_sample.insert(k);
-    for (const auto& o : daemon_::option_table())
+    for (const auto& o : base::option_table())
         in_table.insert(std::string(o.key));
     CHECK(in_sample == in_table);
 
-    for (const auto& o : daemon_::option_table()) {
+    for (const auto& o : base::option_table()) {
         auto it = shown.find(std::string(o.key));
         if (it == shown.end())
             continue;  // reported by the set comparison above
@@ -460,8 +460,8 @@ TEST_CASE("TTLs kept in whole seconds refuse sub-second values", "[config]")
 {
     for (const char* key : {"policy.cache-max-ttl", "policy.tempfail-ttl"}) {
         std::vector<std::string> errors;
-        daemon_::value_map v{{key, "500ms"}};
-        CHECK_FALSE(daemon_::build_config(v, "/tmp", errors).has_value());
+        base::value_map v{{key, "500ms"}};
+        CHECK_FALSE(base::build_config(v, "/tmp", errors).has_value());
         REQUIRE(errors.size() == 1);
         CHECK(errors[0].starts_with(std::string(key) + ": '500ms' must be at least 1s"));
     }

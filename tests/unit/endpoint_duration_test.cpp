@@ -1,9 +1,9 @@
 // Tests for proto/endpoint (Postfix-style "inet:HOST:PORT" / "unix:PATH"
-// listener notation and libunbound forwarder syntax) and daemon/duration.
+// listener notation and libunbound forwarder syntax) and base/duration.
 // Both read operator input at startup; a value that parses wrongly would
 // put the daemon on the wrong socket or give it a silly timeout, so the
 // tables concentrate on near misses.
-#include "daemon/duration.hpp"
+#include "base/duration.hpp"
 #include "proto/endpoint.hpp"
 #include "proto/nexthop.hpp"
 
@@ -164,7 +164,7 @@ TEST_CASE("parse_duration reads a number and a unit", "[duration]")
         {"overflow of the number", "99999999999999999999999s", std::nullopt},
     }));
     INFO(c.label);
-    CHECK(mxw::daemon::parse_duration(c.in) == c.want);
+    CHECK(mxw::base::parse_duration(c.in) == c.want);
 }
 
 TEST_CASE("parse_smarthost takes the forms admins write", "[smarthost]")

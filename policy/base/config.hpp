@@ -1,4 +1,4 @@
-// daemon/config.hpp: mxwarden's settings. One option table is the single
+// base/config.hpp: mxwarden's settings. One option table is the single
 // source of names, defaults and help; Boost.Program_options reads the INI
 // file and --section.key=value overrides into strings, and a pure
 // build_config() turns them into a typed, validated, immutable config.
@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 struct option_spec {
     std::string_view key;            ///< "section.key"
@@ -88,9 +88,9 @@ loaded load_values(const std::string& file, const value_map& overrides);
 /// "[section]\nkey = value\n..." for every key: a complete config file.
 std::string format_config(const value_map& values);
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 struct command_line {
     std::string config_file;               ///< -c FILE / --config=FILE
@@ -106,4 +106,4 @@ struct command_line {
 /// dashes ("--json"); "-h"/"--help" and "--version" are always allowed.
 command_line parse_command_line(int argc, char** argv, std::span<const std::string_view> allowed_flags);
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base

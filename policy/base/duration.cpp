@@ -1,9 +1,9 @@
-#include "daemon/duration.hpp"
+#include "base/duration.hpp"
 
 #include <charconv>
 #include <cstdint>
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view s)
 {
@@ -26,4 +26,4 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view s)
     return std::chrono::milliseconds(static_cast<std::int64_t>(n * ms_per_unit));
 }
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base

@@ -1,6 +1,6 @@
-#include "daemon/config.hpp"
+#include "base/config.hpp"
 
-#include "daemon/duration.hpp"
+#include "base/duration.hpp"
 #include "proto/nexthop.hpp"
 #include "proto/sanitize.hpp"
 
@@ -15,7 +15,7 @@
 
 namespace po = boost::program_options;
 
-namespace mxw::daemon {
+namespace mxw::base {
 namespace {
 
 constexpr std::array<option_spec, 63> options{{
@@ -457,9 +457,9 @@ std::string format_config(const value_map& values)
     return out.str();
 }
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 bool command_line::has(std::string_view flag) const
 {
@@ -504,4 +504,4 @@ command_line parse_command_line(int argc, char** argv, std::span<const std::stri
     return out;
 }
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base

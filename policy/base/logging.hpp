@@ -1,4 +1,4 @@
-// daemon/logging.hpp: the injected logger (never a global). One line per
+// base/logging.hpp: the injected logger (never a global). One line per
 // event, key=value after an event word. To stderr, lines are batched: the
 // first line of a loop turn schedules one flush, so a busy policy service
 // pays one write(2) per batch instead of one per decision.
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 class logger {
 public:
@@ -38,4 +38,4 @@ private:
     std::string buffer_;
 };
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base

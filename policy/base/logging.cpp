@@ -1,11 +1,11 @@
-#include "daemon/logging.hpp"
+#include "base/logging.hpp"
 
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace mxw::daemon {
+namespace mxw::base {
 
 namespace {
 // Past this a batch is written at once, so a burst cannot grow the buffer.
@@ -55,4 +55,4 @@ void logger::flush()
     buffer_.clear();
 }
 
-}  // namespace mxw::daemon
+}  // namespace mxw::base
