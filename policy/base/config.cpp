@@ -18,10 +18,13 @@ namespace po = boost::program_options;
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 63> options{{
+constexpr std::array<option_spec, 65> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
+    {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
+                                   "answered before exiting"},
     {"log.target", "stderr", "where log lines go: stderr | syslog (facility mail)"},
+    {"log.level", "info", "lowest priority logged: debug | info | warning | error"},
     {"listen.policy", "inet:127.0.0.1:10040", "Postfix policy service: inet:IP:PORT or unix:PATH"},
     {"listen.socketmap", "inet:127.0.0.1:10041", "routing lookups (Postfix transport_maps, Sendmail mailertable)"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
@@ -224,6 +227,11 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     if (target != "stderr" && target != "syslog")
         c.fail("log.target", "is not stderr or syslog");
     cfg.log_syslog = target == "syslog";
+    if (auto l = parse_log_level(c.str("log.level")))
+        cfg.log_level = *l;
+    else
+        c.fail("log.level", "is not one of debug, info, warning, error");
+    cfg.drain_timeout = c.duration("daemon.drain-timeout");
 
     if (auto e = c.endpoint("listen.policy"))
         cfg.listen_policy = *e;
@@ -455,6 +463,25 @@ std::string format_config(const value_map& values)
             << "\n";
     }
     return out.str();
+}
+
+std::vector<std::string> changed_keys(const value_map& before, const value_map& after)
+{
+    std::vector<std::string> out;
+    auto value = [](const value_map& m, const option_spec& o) -> std::string_view {
+        auto it = m.find(o.key);
+        return it == m.end() ? o.default_value : std::string_view(it->second);
+    };
+    for (const auto& o : options)
+        if (value(before, o) != value(after, o))
+            out.emplace_back(o.key);
+    return out;
+}
+
+bool needs_restart(std::string_view key) noexcept
+{
+    return key.starts_with("listen.") || key == "daemon.state-dir" || key == "log.target" ||
+           key == "policy.cache-size";
 }
 
 }  // namespace mxw::base

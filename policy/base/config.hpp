@@ -3,6 +3,7 @@
 // file and --section.key=value overrides into strings, and a pure
 // build_config() turns them into a typed, validated, immutable config.
 #pragma once
+#include "base/logging.hpp"
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
 #include "engine/router.hpp"
@@ -51,6 +52,8 @@ struct milter_settings {
 struct config {
     std::string state_dir;
     bool log_syslog = false;
+    base::log_level log_level = base::log_level::info;
+    std::chrono::milliseconds drain_timeout{5000};  ///< SIGTERM: longest wait for requests in flight
     proto::endpoint listen_policy;
     proto::endpoint listen_socketmap;
     proto::endpoint listen_control;
@@ -87,6 +90,15 @@ loaded load_values(const std::string& file, const value_map& overrides);
 
 /// "[section]\nkey = value\n..." for every key: a complete config file.
 std::string format_config(const value_map& values);
+
+/// For a reload: the keys whose effective value differs between `before`
+/// and `after` (defaults count as values), in option-table order.
+std::vector<std::string> changed_keys(const value_map& before, const value_map& after);
+
+/// Keys mxwardend cannot apply while it runs: its listening sockets, the
+/// state directory, the log target and the cache sizes. A reload keeps
+/// their old values and says a restart is needed.
+bool needs_restart(std::string_view key) noexcept;
 
 }  // namespace mxw::base
 

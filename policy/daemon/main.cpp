@@ -1,8 +1,12 @@
-// mxwardend: the mxwarden daemon. Wiring only: config, logger, resolver,
-// engine, listeners, signals, one io_context on one thread.
+// mxwardend: the mxwarden daemon. Wiring and lifecycle: config, logger,
+// resolver, engine, listeners (bound here or handed over by systemd), and
+// the signals: SIGHUP reloads the config live, SIGTERM drains. One
+// io_context on one thread.
 #include "base/config.hpp"
 #include "base/logging.hpp"
-#include "dns/unbound_resolver.hpp"
+#include "daemon/status.hpp"
+#include "daemon/systemd.hpp"
+#include "dns/resolver_switch.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/control_session.hpp"
 #include "net/banner_probe.hpp"
@@ -10,8 +14,6 @@
 #include "net/metrics_session.hpp"
 #include "net/policy_session.hpp"
 #include "net/socketmap_session.hpp"
-#include "proto/json.hpp"
-#include "proto/prometheus.hpp"
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/route_store.hpp"
@@ -40,6 +42,10 @@ Runs in the foreground. With no -c, reads /etc/mxwarden/mxwarden.conf if it
 exists, else runs on built-in defaults (policy service on 127.0.0.1:10040,
 socketmap on :10041, metrics on :10043, state in daemon.state-dir, which
 --print-config shows). Every config key can be given as --section.key=value.
+SIGHUP re-reads the config and applies it live; SIGTERM answers the requests
+in flight (daemon.drain-timeout) and exits 0. Under systemd it takes its
+policy and socketmap sockets from socket activation (LISTEN_FDNAMES policy,
+socketmap) and reports READY, STATUS and watchdog pings.
   --check-config   validate the configuration and exit (0 ok, 78 invalid)
   --print-config   print the effective configuration and exit
 )";
@@ -105,125 +111,33 @@ engine::router::saved_route from_saved(const store::saved_route& r)
     return out;
 }
 
-struct counters {
-    const engine::policy_engine& eng;
-    const engine::router& router;
-    const engine::health_table& health;
-    const dns::unbound_resolver& res;
-    const net::policy_service& pol;
-    const net::socketmap_service& smap;
-    const net::connection_count& conns;
-};
-
-std::string status_text(bool json, const counters& c)
+// The routing settings as the router uses them: the configured deny list
+// plus, unless switched off, this machine's own addresses (read again at
+// every reload: interfaces change).
+engine::routing_config effective_routing(const base::config& cfg)
 {
-    const auto& eng = c.eng;
-    const auto& pol = c.pol;
-    const auto& conns = c.conns;
-    auto s = c.res.stats();
-    if (json) {
-        proto::json_writer w;
-        w.begin_object();
-        w.key("policy_connections").value(static_cast<std::int64_t>(conns.active));
-        w.key("policy_requests").value(static_cast<std::int64_t>(pol.requests));
-        w.key("policy_protocol_errors").value(static_cast<std::int64_t>(pol.protocol_errors));
-        w.key("sender_cache_entries").value(static_cast<std::int64_t>(eng.sender_cache_size()));
-        w.key("client_cache_entries").value(static_cast<std::int64_t>(eng.client_cache_size()));
-        w.key("dns_queries_started").value(static_cast<std::int64_t>(s.started));
-        w.key("dns_lookups_coalesced").value(static_cast<std::int64_t>(s.coalesced));
-        w.key("dns_lookup_timeouts").value(static_cast<std::int64_t>(s.timeouts));
-        w.key("dns_queries_running").value(static_cast<std::int64_t>(s.running));
-        w.key("dns_queries_queued").value(static_cast<std::int64_t>(s.queued));
-        w.key("socketmap_lookups").value(static_cast<std::int64_t>(c.smap.lookups));
-        w.key("route_destinations").value(static_cast<std::int64_t>(c.router.destinations()));
-        w.key("health_entries").value(static_cast<std::int64_t>(c.health.size()));
-        w.key("probes_running").value(static_cast<std::int64_t>(c.router.probes_running()));
-        w.end_object();
-        return w.str() + "\n";
-    }
-    return "policy connections:      " + std::to_string(conns.active) + "\n" +
-           "policy requests:         " + std::to_string(pol.requests) + "\n" +
-           "policy protocol errors:  " + std::to_string(pol.protocol_errors) + "\n" +
-           "sender cache entries:    " + std::to_string(eng.sender_cache_size()) + "\n" +
-           "client cache entries:    " + std::to_string(eng.client_cache_size()) + "\n" +
-           "dns queries started:     " + std::to_string(s.started) + "\n" +
-           "dns lookups coalesced:   " + std::to_string(s.coalesced) + "\n" +
-           "dns lookup timeouts:     " + std::to_string(s.timeouts) + "\n" +
-           "dns queries in flight:   " + std::to_string(s.running) + " running, " + std::to_string(s.queued) +
-           " queued\n" +
-           "socketmap lookups:       " + std::to_string(c.smap.lookups) + "\n" +
-           "route destinations:      " + std::to_string(c.router.destinations()) + "\n" +
-           "health table entries:    " + std::to_string(c.health.size()) + "\n" +
-           "probes running:          " + std::to_string(c.router.probes_running()) + "\n";
+    auto routing = cfg.routing;
+    if (cfg.deny_local_addresses)
+        for (const auto& a : local_addresses())
+            routing.deny.push_back(a);
+    return routing;
 }
 
-// Held quarantine entries by reason, refreshed on the store thread: the
-// loop never reads SQLite.
-struct quarantine_gauge {
-    std::vector<std::pair<std::string, std::int64_t>> held;
-    bool known = false;
-};
-
-std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport)
+std::string join(const std::vector<std::string>& v)
 {
-    using engine::outcome;
-    proto::prometheus_writer w;
-    w.family("mxwarden_policy_requests_total", "counter", "Policy requests answered");
-    w.sample("mxwarden_policy_requests_total", static_cast<double>(c.pol.requests));
-    w.family("mxwarden_policy_protocol_errors_total", "counter", "Policy connections closed for malformed input");
-    w.sample("mxwarden_policy_protocol_errors_total", static_cast<double>(c.pol.protocol_errors));
-    w.family("mxwarden_decisions_total", "counter", "Check findings in policy decisions, by check and outcome");
-    for (std::size_t k = 0; k < 2; ++k) {
-        for (std::size_t o = 0; o < engine::outcome_count; ++o) {
-            auto n = c.pol.findings[k * engine::outcome_count + o];
-            w.sample("mxwarden_decisions_total", static_cast<double>(n),
-                     {{"check", engine::to_string(static_cast<engine::check_kind>(k))},
-                      {"outcome", engine::to_string(static_cast<outcome>(o))}});
-        }
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+base::log_level to_level(engine::router::severity s)
+{
+    switch (s) {
+    case engine::router::severity::warning: return base::log_level::warning;
+    case engine::router::severity::error: return base::log_level::error;
+    default: return base::log_level::info;
     }
-    w.family("mxwarden_policy_actions_total", "counter", "Policy answers by action");
-    for (std::size_t a = 0; a < c.pol.actions.size(); ++a)
-        w.sample("mxwarden_policy_actions_total", static_cast<double>(c.pol.actions[a]),
-                 {{"action", engine::to_string(static_cast<engine::action>(a))}});
-    w.family("mxwarden_policy_request_seconds", "histogram", "Time from a complete policy request to its answer");
-    w.histogram_samples("mxwarden_policy_request_seconds", c.pol.latency);
-    w.family("mxwarden_socketmap_lookups_total", "counter", "Socketmap lookups (transport, tls, relay, mailertable)");
-    w.sample("mxwarden_socketmap_lookups_total", static_cast<double>(c.smap.lookups));
-    w.family("mxwarden_dns_lookups_total", "counter", "DNS lookups answered, by status and configured transport");
-    const auto& by = c.res.by_status();
-    for (std::size_t s = 0; s < by.size(); ++s)
-        w.sample("mxwarden_dns_lookups_total", static_cast<double>(by[s]),
-                 {{"status", dns::to_string(static_cast<dns::status>(s))}, {"transport", transport}});
-    w.family("mxwarden_dns_lookup_seconds", "histogram", "Time a DNS lookup took (cached answers included)");
-    w.histogram_samples("mxwarden_dns_lookup_seconds", c.res.latency());
-    auto st = c.res.stats();
-    w.family("mxwarden_dns_queries_started_total", "counter", "Upstream DNS queries sent");
-    w.sample("mxwarden_dns_queries_started_total", static_cast<double>(st.started));
-    w.family("mxwarden_dns_lookups_coalesced_total", "counter", "Lookups that joined an identical query in flight");
-    w.sample("mxwarden_dns_lookups_coalesced_total", static_cast<double>(st.coalesced));
-    w.family("mxwarden_dns_queries_in_flight", "gauge", "DNS queries running or waiting for a slot");
-    w.sample("mxwarden_dns_queries_in_flight", static_cast<double>(st.running), {{"state", "running"}});
-    w.sample("mxwarden_dns_queries_in_flight", static_cast<double>(st.queued), {{"state", "queued"}});
-    w.family("mxwarden_probes_total", "counter", "MX banner probes finished, by outcome");
-    const auto& probes = c.router.probe_outcomes();
-    for (std::size_t o = 0; o < probes.size(); ++o)
-        w.sample("mxwarden_probes_total", static_cast<double>(probes[o]),
-                 {{"outcome", engine::to_string(static_cast<engine::probe_outcome>(o))}});
-    w.family("mxwarden_probes_running", "gauge", "MX banner probes in flight");
-    w.sample("mxwarden_probes_running", static_cast<double>(c.router.probes_running()));
-    w.family("mxwarden_cache_entries", "gauge", "Entries in the daemon's caches and tables");
-    w.sample("mxwarden_cache_entries", static_cast<double>(c.eng.sender_cache_size()), {{"cache", "sender"}});
-    w.sample("mxwarden_cache_entries", static_cast<double>(c.eng.client_cache_size()), {{"cache", "client"}});
-    w.sample("mxwarden_cache_entries", static_cast<double>(c.router.destinations()), {{"cache", "route"}});
-    w.sample("mxwarden_cache_entries", static_cast<double>(c.health.size()), {{"cache", "health"}});
-    w.family("mxwarden_policy_connections", "gauge", "Open policy connections");
-    w.sample("mxwarden_policy_connections", static_cast<double>(c.conns.active));
-    if (q.known) {
-        w.family("mxwarden_quarantine_held", "gauge", "Messages held in the quarantine, by reason");
-        for (const auto& [reason, n] : q.held)
-            w.sample("mxwarden_quarantine_held", static_cast<double>(n), {{"reason", reason}});
-    }
-    return w.str();
 }
 
 }  // namespace
@@ -242,13 +156,16 @@ int main(int argc, char** argv)
     }
     if (!cmd.positional.empty())
         cmd.errors.push_back("unexpected argument '" + cmd.positional.front() + "'");
+    // Relative paths are taken against the directory the daemon started in,
+    // at start and at every reload alike.
+    const std::string start_dir = std::filesystem::current_path().string();
     auto loaded = base::load_values(cmd.config_file, cmd.overrides);
     for (auto& e : cmd.errors)
         loaded.errors.push_back(std::move(e));
     std::vector<std::string> errors = loaded.errors;
     std::optional<base::config> cfg;
     if (errors.empty())
-        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+        cfg = base::build_config(loaded.values, start_dir, errors);
     if (!cfg) {
         for (const auto& e : errors)
             std::cerr << "mxwardend: config: " << e << "\n";
@@ -279,30 +196,31 @@ int main(int argc, char** argv)
         return EX_CANTCREAT;
     }
 
-    base::logger log(cfg->log_syslog, "mxwardend");
+    base::logger log(cfg->log_syslog, "mxwardend", cfg->log_level);
     ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must cost a write error, not the daemon
+    // Taken before anything could start a process: the release path runs
+    // sendmail, which must not inherit systemd's sockets.
+    auto inherited = daemon::inherited_sockets();
 
     asio::io_context io(1);
     std::string err;
-    auto resolver = dns::unbound_resolver::create(io, cfg->dns, err);
-    if (!resolver) {
+    std::shared_ptr<dns::unbound_resolver> first_resolver = dns::unbound_resolver::create(io, cfg->dns, err);
+    if (!first_resolver) {
         std::cerr << "mxwardend: config: " << err << "\n";
         return EX_CONFIG;
     }
+    dns::resolver_switch resolver(std::move(first_resolver));
     log.set_scheduler([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
 
-    engine::policy_engine eng(cfg->policy, *resolver, [] { return dns::clock::now(); });
+    engine::policy_engine eng(cfg->policy, resolver, [] { return dns::clock::now(); });
     net::policy_service policy{eng, log, cfg->policy_idle_timeout, cfg->policy.deadline_action};
     net::connection_count policy_conns{cfg->policy_max_connections};
     net::connection_count control_conns{64};
     engine::health_table health(cfg->health);
     net::banner_prober prober(io.get_executor(), cfg->probe_connect_timeout, cfg->probe_banner_timeout);
-    auto routing = cfg->routing;
-    if (cfg->deny_local_addresses)
-        for (const auto& a : local_addresses())
-            routing.deny.push_back(a);
-    engine::router router(routing, *resolver, prober, health, [] { return dns::clock::now(); }, io.get_executor(),
-                          std::random_device{}(), [&log](const std::string& line) { log.info(line); });
+    engine::router router(effective_routing(*cfg), resolver, prober, health, [] { return dns::clock::now(); },
+                          io.get_executor(), std::random_device{}(),
+                          [&log](engine::router::severity s, const std::string& line) { log.write(to_level(s), line); });
     // Last-known-good routes: loaded before serving (a restart during a DNS
     // outage still routes, seed 000), written on their own thread so the
     // loop never waits on the disk.
@@ -310,7 +228,7 @@ int main(int argc, char** argv)
     try {
         routes = std::make_unique<store::route_store>(cfg->state_dir + "/routes.db");
         std::vector<engine::router::saved_route> restored;
-        for (const auto& r : routes->load(routing.max_destinations))
+        for (const auto& r : routes->load(cfg->routing.max_destinations))
             restored.push_back(from_saved(r));
         router.restore(restored);
         log.info("event=routes-restored count=" + std::to_string(restored.size()));
@@ -338,7 +256,7 @@ int main(int argc, char** argv)
     // for the metrics, and retention (released and deleted entries older
     // than quarantine.retention go; held mail only ever by an admin's hand),
     // at start and then hourly.
-    quarantine_gauge qgauge;
+    daemon::quarantine_gauge qgauge;
     asio::steady_timer upkeep_timer(io);
     std::function<void(std::chrono::seconds, unsigned)> upkeep = [&](std::chrono::seconds delay, unsigned tick) {
         upkeep_timer.expires_after(delay);
@@ -348,7 +266,7 @@ int main(int argc, char** argv)
             bool purge = tick % 60 == 0;
             asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention] {
                 std::string line;
-                quarantine_gauge g;
+                daemon::quarantine_gauge g;
                 try {
                     if (std::filesystem::exists(db)) {
                         store::quarantine_store q(db, store::database::mode::read_write);
@@ -380,66 +298,247 @@ int main(int argc, char** argv)
     upkeep(std::chrono::seconds(0), 0);
     net::socketmap_service socketmap{router, log, cfg->policy_idle_timeout};
     net::connection_count socketmap_conns{cfg->policy_max_connections};
-    counters count{eng, router, health, *resolver, policy, socketmap, policy_conns};
-    net::control_service control{eng, router, log, [&](bool json) { return status_text(json, count); }};
-    const std::string dns_transport = resolver->upstream().substr(resolver->upstream().rfind('=') + 1);
-    net::metrics_service metrics{[&] { return metrics_text(count, qgauge, dns_transport); }};
+    daemon::reload_counts reloads;
+    daemon::counters count{eng, router, health, resolver, policy, socketmap, policy_conns, reloads};
+    net::control_service control{eng, router, log, [&](bool json) { return daemon::status_text(json, count); }};
+    auto transport_of = [&] {
+        const auto& up = resolver.current().upstream();
+        return up.substr(up.rfind('=') + 1);
+    };
+    std::string dns_transport = transport_of();
+    net::metrics_service metrics{[&] { return daemon::metrics_text(count, qgauge, dns_transport); }};
     net::connection_count metrics_conns{16};
 
+    // Each listener from systemd's socket of the same name when there is
+    // one (socket activation keeps connections waiting in the kernel across
+    // a restart), else bound here.
     std::vector<std::unique_ptr<net::listener>> listeners;
+    auto open_listener = [&](const proto::endpoint& where, const std::string& name, net::tcp_session on_tcp,
+                             net::unix_session on_unix, net::connection_count& conns, unsigned mode) {
+        auto it = std::find_if(inherited.begin(), inherited.end(),
+                               [&](const daemon::inherited_socket& s) { return s.name == name; });
+        if (it == inherited.end()) {
+            listeners.push_back(net::start_listener(io, where, name, std::move(on_tcp), std::move(on_unix), conns,
+                                                    log, mode));
+            return;
+        }
+        std::string bound = net::describe_socket(it->fd);
+        listeners.push_back(
+            net::adopt_listener(io, it->fd, name, std::move(on_tcp), std::move(on_unix), conns, log));
+        log.info("event=listen-inherited listener=" + name + " address=" + proto::log_value(bound));
+        if (bound != proto::to_string(where))
+            log.warning("event=listen-mismatch listener=" + name + " socket-unit=" + proto::log_value(bound) +
+                        " config=" + proto::log_value(proto::to_string(where)) + " using=socket-unit");
+        inherited.erase(it);
+    };
     try {
-        listeners.push_back(net::start_listener(
-            io, cfg->listen_policy, "policy",
+        open_listener(
+            cfg->listen_policy, "policy",
             [&policy](asio::ip::tcp::socket s) { return net::run_policy_session(std::move(s), policy); },
             [&policy](asio::local::stream_protocol::socket s) { return net::run_policy_session(std::move(s), policy); },
-            policy_conns, log, 0666));
-        listeners.push_back(net::start_listener(
-            io, cfg->listen_socketmap, "socketmap",
+            policy_conns, 0666);
+        open_listener(
+            cfg->listen_socketmap, "socketmap",
             [&socketmap](asio::ip::tcp::socket s) { return net::run_socketmap_session(std::move(s), socketmap); },
             [&socketmap](asio::local::stream_protocol::socket s) {
                 return net::run_socketmap_session(std::move(s), socketmap);
             },
-            socketmap_conns, log, 0666));
+            socketmap_conns, 0666);
         // The control socket answers diagnostics only, but still: owner and
         // group only.
-        listeners.push_back(net::start_listener(
-            io, cfg->listen_control, "control",
+        open_listener(
+            cfg->listen_control, "control",
             [&control](asio::ip::tcp::socket s) { return net::run_control_session(std::move(s), control); },
             [&control](asio::local::stream_protocol::socket s) {
                 return net::run_control_session(std::move(s), control);
             },
-            control_conns, log, 0660));
+            control_conns, 0660);
         if (cfg->listen_metrics)
-            listeners.push_back(net::start_listener(
-                io, *cfg->listen_metrics, "metrics",
+            open_listener(
+                *cfg->listen_metrics, "metrics",
                 [&metrics](asio::ip::tcp::socket s) { return net::run_metrics_session(std::move(s), metrics); },
                 [&metrics](asio::local::stream_protocol::socket s) {
                     return net::run_metrics_session(std::move(s), metrics);
                 },
-                metrics_conns, log, 0660));
+                metrics_conns, 0660);
     } catch (const std::system_error& e) {
         std::cerr << "mxwardend: " << e.what() << "\n";
         return EX_UNAVAILABLE;
     }
+    for (const auto& s : inherited) {
+        log.warning("event=listen-unused fd=" + std::to_string(s.fd) + " name=" + proto::log_value(s.name) +
+                    " address=" + proto::log_value(net::describe_socket(s.fd)) +
+                    " reason=no-listener-of-that-name");
+        ::close(s.fd);
+    }
 
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
-        if (ec)
+    // SIGHUP: re-read the same file with the same command-line overrides.
+    // Everything is validated (libunbound's settings too) before anything
+    // changes; a config that fails keeps the old one whole.
+    base::value_map values = loaded.values;
+    auto config_name = [&](const base::loaded& l) {
+        const std::string& f = !l.file.empty() ? l.file : !cmd.config_file.empty() ? cmd.config_file : loaded.file;
+        return proto::log_value(f.empty() ? "built-in-defaults" : f);
+    };
+    auto reload = [&] {
+        daemon::notify("RELOADING=1");
+        auto fresh = base::load_values(cmd.config_file, cmd.overrides);
+        std::vector<std::string> why = fresh.errors;
+        std::optional<base::config> next;
+        if (why.empty())
+            next = base::build_config(fresh.values, start_dir, why);
+        std::shared_ptr<dns::unbound_resolver> next_resolver;
+        if (next && !(next->dns == cfg->dns)) {
+            std::string e;
+            next_resolver = dns::unbound_resolver::create(io, next->dns, e);
+            if (!next_resolver)
+                why.push_back(e);
+        }
+        if (!next || !why.empty()) {
+            ++reloads.failed;
+            log.error("event=reload-failed config=" + config_name(fresh) + " error=" + proto::log_value(join(why)) + " keeping=previous-config");
+            daemon::notify("READY=1\nSTATUS=reload failed, previous config kept: " + join(why));
             return;
-        log.info("event=stop signal=" + std::to_string(sig));
+        }
+        auto changed = base::changed_keys(values, fresh.values);
+        std::vector<std::string> later;
+        for (const auto& k : changed)
+            if (base::needs_restart(k))
+                later.push_back(k);
+        // What cannot change live keeps its running value, so status and
+        // the next reload compare against what is really in effect.
+        next->state_dir = cfg->state_dir;
+        next->log_syslog = cfg->log_syslog;
+        next->listen_policy = cfg->listen_policy;
+        next->listen_socketmap = cfg->listen_socketmap;
+        next->listen_control = cfg->listen_control;
+        next->listen_metrics = cfg->listen_metrics;
+        next->policy.cache_max_entries = cfg->policy.cache_max_entries;
+        for (const auto& k : later) {
+            if (auto it = values.find(k); it != values.end())
+                fresh.values.insert_or_assign(k, it->second);
+            else
+                fresh.values.erase(k);
+        }
+
+        log.set_threshold(next->log_level);
+        eng.reconfigure(next->policy);
+        policy.idle_timeout = next->policy_idle_timeout;
+        policy.failure_action = next->policy.deadline_action;
+        socketmap.idle_timeout = next->policy_idle_timeout;
+        policy_conns.max = socketmap_conns.max = next->policy_max_connections;
+        health.reconfigure(next->health);
+        prober.set_timeouts(next->probe_connect_timeout, next->probe_banner_timeout);
+        router.reconfigure(effective_routing(*next));
+        const bool new_resolver = next_resolver != nullptr;
+        if (new_resolver) {
+            resolver.replace(std::move(next_resolver));
+            dns_transport = transport_of();
+        }
+        cfg = std::move(next);
+        values = std::move(fresh.values);
+        ++reloads.applied;
+        log.info("event=reload config=" + config_name(fresh) +
+                 " changed=" + proto::log_value(changed.empty() ? "none" : join(changed)) +
+                 " resolver=" + (new_resolver ? "replaced" : "kept"));
+        if (!later.empty())
+            log.warning("event=reload-needs-restart keys=" + join(later) + " note=kept-running-values");
+        daemon::notify("READY=1\nSTATUS=" + daemon::status_line(count));
+    };
+
+    // SIGTERM/SIGINT: drain. Stop accepting (under socket activation new
+    // connections wait in the kernel for the next start), close connections
+    // that wait for a request, let those with a request in flight answer it,
+    // and stop when none is left or daemon.drain-timeout has passed. A
+    // second signal stops at once.
+    bool draining = false;
+    asio::steady_timer drain_timer(io);
+    auto in_flight = [&] { return policy_conns.active + socketmap_conns.active; };
+    std::function<void(std::chrono::steady_clock::time_point)> drain_wait =
+        [&](std::chrono::steady_clock::time_point until) {
+            if (in_flight() == 0 || std::chrono::steady_clock::now() >= until) {
+                log.info("event=stopped unanswered-connections=" + std::to_string(in_flight()));
+                io.stop();
+                return;
+            }
+            drain_timer.expires_after(std::chrono::milliseconds(10));
+            drain_timer.async_wait([&, until](boost::system::error_code ec) {
+                if (!ec)
+                    drain_wait(until);
+            });
+        };
+    auto drain = [&](int sig) {
+        if (draining) {
+            log.warning("event=stop-now signal=" + std::to_string(sig) +
+                        " unanswered-connections=" + std::to_string(in_flight()));
+            io.stop();
+            return;
+        }
+        draining = true;
+        daemon::notify("STOPPING=1");
+        log.info("event=stop signal=" + std::to_string(sig) + " in-flight-connections=" +
+                 std::to_string(in_flight()) + " drain-timeout-ms=" + std::to_string(cfg->drain_timeout.count()));
         for (auto& l : listeners)
             l->close();
         upkeep_timer.cancel();
-        io.stop();
-    });
+        policy.sessions.drain();
+        socketmap.sessions.drain();
+        drain_wait(std::chrono::steady_clock::now() + cfg->drain_timeout);
+    };
+
+    asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+    std::function<void()> wait_stop = [&] {
+        stop_signals.async_wait([&](boost::system::error_code ec, int sig) {
+            if (ec)
+                return;
+            drain(sig);
+            wait_stop();
+        });
+    };
+    wait_stop();
+    asio::signal_set hup(io, SIGHUP);
+    std::function<void()> wait_hup = [&] {
+        hup.async_wait([&](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            if (!draining)
+                reload();
+            wait_hup();
+        });
+    };
+    wait_hup();
+
+    // Watchdog pings come from the loop itself: a loop that is stuck stops
+    // them, and systemd restarts the daemon. The same tick refreshes STATUS=
+    // and lets go of resolvers a reload replaced once they are idle.
+    const auto ping_every = daemon::watchdog_ping_interval();
+    const bool watchdog = ping_every.count() > 0;
+    const auto tick_every = watchdog ? std::min<std::chrono::microseconds>(ping_every, std::chrono::seconds(10))
+                                     : std::chrono::microseconds(std::chrono::seconds(10));
+    asio::steady_timer tick_timer(io);
+    std::function<void()> tick = [&] {
+        tick_timer.expires_after(tick_every);
+        tick_timer.async_wait([&](boost::system::error_code ec) {
+            if (ec)
+                return;
+            resolver.collect();
+            daemon::notify(std::string(watchdog ? "WATCHDOG=1\n" : "") + "STATUS=" +
+                           (draining ? std::string("draining") : daemon::status_line(count)));
+            tick();
+        });
+    };
+    tick();
 
     log.info("event=ready version=" MXWARDEN_VERSION " policy=" + proto::log_value(proto::to_string(cfg->listen_policy)) +
              " socketmap=" + proto::log_value(proto::to_string(cfg->listen_socketmap)) +
              " control=" + proto::log_value(proto::to_string(cfg->listen_control)) + " metrics=" +
              proto::log_value(cfg->listen_metrics ? proto::to_string(*cfg->listen_metrics) : "off") + " state_dir=" +
              proto::log_value(cfg->state_dir) + " config=" +
-             proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file));
+             proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file) +
+             " watchdog=" + (watchdog ? "on" : "off"));
     log.flush();
+    // READY=1 only now: the routes are restored and every listener accepts.
+    daemon::notify("READY=1\nSTATUS=" + daemon::status_line(count));
     io.run();
     store_thread.join();  // every route change queued so far reaches the disk
     log.flush();

@@ -27,6 +27,8 @@ struct unbound_options {
     std::vector<std::string> transparent_zones;  ///< built-in local zones switched off
     std::chrono::milliseconds timeout{4000};
     std::size_t max_inflight = 256;
+
+    bool operator==(const unbound_options&) const = default;
 };
 
 class unbound_resolver final : public resolver {

@@ -57,6 +57,8 @@ public:
     };
 
     explicit health_table(health_config cfg) : cfg_(cfg) {}
+    /// A reload: known states are kept; new timings apply from the next probe.
+    void reconfigure(health_config cfg) noexcept { cfg_ = cfg; }
 
     /// The state of `address`; unknown if never probed.
     [[nodiscard]] health_state state(const std::string& address) const;

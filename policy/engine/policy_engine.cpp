@@ -43,8 +43,6 @@ stage classify(std::string_view state) noexcept
     return stage::none;  // VRFY, ETRN: nothing to judge
 }
 
-bool is_tempfail(outcome o) noexcept { return o == outcome::sender_tempfail || o == outcome::client_tempfail; }
-
 }  // namespace
 
 action_table default_actions() noexcept

@@ -72,6 +72,10 @@ public:
     [[nodiscard]] std::size_t sender_cache_size() const noexcept { return sender_cache_.size(); }
     [[nodiscard]] std::size_t client_cache_size() const noexcept { return client_cache_.size(); }
     [[nodiscard]] const policy_config& config() const noexcept { return cfg_; }
+    /// A reload: the next decision uses `cfg`. Cached findings are kept:
+    /// they hold outcomes, and actions are applied per decision, so a changed
+    /// action shows in the next answer. The cache size stays as started.
+    void reconfigure(policy_config cfg) { cfg_ = std::move(cfg); }
 
 private:
     struct cached {

@@ -147,7 +147,7 @@ void router::start_resolve(const std::string& domain)
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-            log_("event=route-error domain=" + proto::log_value(domain) + " error=" + proto::log_value(ex.what()));
+            log_(severity::error, "event=route-error domain=" + proto::log_value(domain) + " error=" + proto::log_value(ex.what()));
         }
     });
 }
@@ -171,7 +171,7 @@ asio::awaitable<void> router::resolve_task(std::string domain)
     if (failed) {
         // Seed 002: every DNS failure that blocks routing is logged at once,
         // with the lookups that failed.
-        log_("event=route-dns-failure domain=" + proto::log_value(domain) + " result=" +
+        log_(severity::warning, "event=route-dns-failure domain=" + proto::log_value(domain) + " result=" +
              std::string(to_string(r.k)) + " dns=" + proto::log_value(r.evidence, 1000) +
              (d.resolved && (d.dns.k == route_dns::kind::mx || d.dns.k == route_dns::kind::implicit)
                   ? " using=last-known-good"
@@ -251,7 +251,7 @@ asio::awaitable<void> router::probe_task(std::string domain, std::string address
     health_.record(address, r, now_());
     --probes_running_;
     ++probe_outcomes_[static_cast<std::size_t>(r.outcome)];
-    log_("event=probe domain=" + proto::log_value(domain) + " address=" + address + " result=" +
+    log_(r.outcome == probe_outcome::ok ? severity::info : severity::warning, "event=probe domain=" + proto::log_value(domain) + " address=" + address + " result=" +
          std::string(to_string(r.outcome)) + " ms=" + std::to_string(r.elapsed.count()) +
          " detail=" + proto::log_value(r.detail));
     auto it = dests_.find(domain);

@@ -103,7 +103,10 @@ class router {
 public:
     using time_point = dns::clock::time_point;
     using clock_fn = std::function<time_point()>;
-    using log_fn = std::function<void(const std::string&)>;
+    /// Routing problems an admin must see (a DNS failure that blocks a
+    /// destination, a dead host) are warnings; the rest is info.
+    enum class severity { info, warning, error };
+    using log_fn = std::function<void(severity, const std::string&)>;
 
     router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now, asio::any_io_executor ex,
            std::uint64_t seed, log_fn log);
@@ -147,6 +150,12 @@ public:
     /// The destination the smart host is tracked under: "[relay.example.net]"
     /// (brackets, so that no recipient domain can collide with it).
     [[nodiscard]] std::string smarthost_destination() const { return "[" + cfg_.smarthost + "]"; }
+
+    /// A reload: new settings from the next lookup on. Destinations, routes
+    /// and host health are kept (a changed deny list or mode applies to
+    /// answers, which are chosen per lookup).
+    void reconfigure(routing_config cfg) { cfg_ = std::move(cfg); }
+    [[nodiscard]] const routing_config& config() const noexcept { return cfg_; }
 
 private:
     struct destination {

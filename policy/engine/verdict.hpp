@@ -31,6 +31,11 @@ enum class outcome {
 inline constexpr std::size_t outcome_count = 8;
 std::string_view to_string(outcome o) noexcept;
 constexpr bool is_problem(outcome o) noexcept { return o != outcome::ok && o != outcome::skipped; }
+/// DNS could not answer the check (yet).
+constexpr bool is_tempfail(outcome o) noexcept
+{
+    return o == outcome::sender_tempfail || o == outcome::client_tempfail;
+}
 
 /// Actions per outcome; ok and skipped are always ignore.
 using action_table = std::array<action, outcome_count>;

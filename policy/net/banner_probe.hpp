@@ -19,6 +19,12 @@ public:
     }
 
     asio::awaitable<engine::probe_result> probe(const std::string& address, std::uint16_t port) override;
+    /// A reload: probes started from now on use these.
+    void set_timeouts(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds banner_timeout) noexcept
+    {
+        connect_timeout_ = connect_timeout;
+        banner_timeout_ = banner_timeout;
+    }
 
 private:
     asio::any_io_executor ex_;

@@ -1,29 +1,82 @@
-// net/idle_watch.hpp: closes a connection that stays idle too long. The
-// timer is armed once and re-armed lazily from the last activity, so a busy
-// connection costs no timer work per request. Shared ownership: the timer
-// handler may outlive the session's coroutine frame.
+// net/idle_watch.hpp: closes a connection that stays idle too long, and lets
+// a drain (SIGTERM) close the connections that wait for a request while the
+// busy ones finish theirs. The timer is armed once and re-armed lazily from
+// the last activity, so a busy connection costs no timer work per request.
+// Shared ownership: the timer handler may outlive the session's coroutine
+// frame.
 #pragma once
 #include "net/asio.hpp"
 
 #include <chrono>
 #include <memory>
+#include <unordered_set>
 
 namespace mxw::net {
 
+/// A session a drain can end once it is between requests.
+struct drainable {
+    virtual ~drainable() = default;
+    virtual void close_if_idle() = 0;
+};
+
+/// The running sessions of one service. A session is idle while it waits
+/// for the first byte of its next request; a drain closes idle sessions at
+/// once and tells busy ones to end after their answer (session_set::draining).
+class session_set {
+public:
+    void add(drainable* s) { sessions_.insert(s); }
+    void remove(drainable* s) { sessions_.erase(s); }
+    [[nodiscard]] bool draining() const noexcept { return draining_; }
+    [[nodiscard]] std::size_t size() const noexcept { return sessions_.size(); }
+    void drain()
+    {
+        draining_ = true;
+        // close_if_idle() only cancels a read; nobody leaves the set here.
+        for (auto* s : sessions_)
+            s->close_if_idle();
+    }
+
+private:
+    std::unordered_set<drainable*> sessions_;
+    bool draining_ = false;
+};
+
 template <class Socket>
-struct idle_watch : std::enable_shared_from_this<idle_watch<Socket>> {
+struct idle_watch final : drainable, std::enable_shared_from_this<idle_watch<Socket>> {
     using clock = asio::steady_timer::clock_type;
 
-    idle_watch(Socket& s, std::chrono::milliseconds max_idle) : sock(&s), timer(s.get_executor()), limit(max_idle) {}
-
-    static std::shared_ptr<idle_watch> start(Socket& s, std::chrono::milliseconds max_idle)
+    idle_watch(Socket& s, std::chrono::milliseconds max_idle, session_set* set)
+        : sock(&s), timer(s.get_executor()), limit(max_idle), sessions(set)
     {
-        auto w = std::make_shared<idle_watch>(s, max_idle);
+        if (sessions)
+            sessions->add(this);
+    }
+
+    static std::shared_ptr<idle_watch> start(Socket& s, std::chrono::milliseconds max_idle,
+                                             session_set* set = nullptr)
+    {
+        auto w = std::make_shared<idle_watch>(s, max_idle, set);
         w->arm();
         return w;
     }
 
     void touch() { last = clock::now(); }
+
+    /// Waiting for a request (idle = true) or working on one. Returns false
+    /// when the session should end instead of reading on: a drain began.
+    bool set_idle(bool is_idle)
+    {
+        idle = is_idle;
+        return !(is_idle && sessions && sessions->draining());
+    }
+
+    void close_if_idle() override
+    {
+        if (idle && sock) {
+            boost::system::error_code ignored;
+            sock->close(ignored);
+        }
+    }
 
     void arm()
     {
@@ -44,6 +97,8 @@ struct idle_watch : std::enable_shared_from_this<idle_watch<Socket>> {
     asio::steady_timer timer;
     std::chrono::milliseconds limit;
     clock::time_point last = clock::now();
+    session_set* sessions;
+    bool idle = true;
 };
 
 /// Detaches the watch from the session when the session's frame ends.
@@ -54,6 +109,8 @@ struct idle_guard {
     {
         w->sock = nullptr;
         w->timer.cancel();
+        if (w->sessions)
+            w->sessions->remove(w.get());
     }
 };
 

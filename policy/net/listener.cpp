@@ -2,7 +2,14 @@
 
 #include "proto/sanitize.hpp"
 
+#include <cstddef>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace mxw::net {
@@ -81,6 +88,71 @@ private:
 }
 
 }  // namespace
+
+std::string describe_socket(int fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return "fd:" + std::to_string(fd);
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+        return "inet:" + std::string(buf) + ":" + std::to_string(ntohs(a->sin_port));
+    }
+    if (ss.ss_family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+        return "inet:[" + std::string(buf) + "]:" + std::to_string(ntohs(a->sin6_port));
+    }
+    if (ss.ss_family == AF_UNIX) {
+        auto* a = reinterpret_cast<sockaddr_un*>(&ss);
+        std::size_t n = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+        return "unix:" + std::string(a->sun_path, ::strnlen(a->sun_path, n));
+    }
+    return "fd:" + std::to_string(fd);
+}
+
+std::unique_ptr<listener> adopt_listener(asio::io_context& io, int fd, std::string name, tcp_session on_tcp,
+                                         unix_session on_unix, connection_count& count, base::logger& log)
+{
+    const std::string what = "inherited socket " + std::to_string(fd) + " for " + name + " is not usable";
+    auto bad = [&](std::errc e) {
+        ::close(fd);
+        throw std::system_error(std::make_error_code(e), what);
+    };
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+        bad(std::errc::not_a_stream);
+    len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+        bad(std::errc::invalid_argument);
+    sockaddr_storage ss{};
+    len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        bad(std::errc::bad_file_descriptor);
+    boost::system::error_code ec;
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+        auto l = std::make_unique<basic_listener<asio::ip::tcp, tcp_session>>(io, std::move(name), std::move(on_tcp),
+                                                                               count, log);
+        l->acceptor().assign(ss.ss_family == AF_INET ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), fd, ec);
+        if (ec)
+            bad(std::errc::bad_file_descriptor);
+        asio::co_spawn(io, l->accept_loop(), asio::detached);
+        return l;
+    }
+    if (ss.ss_family != AF_UNIX)
+        bad(std::errc::address_family_not_supported);
+    auto l = std::make_unique<basic_listener<asio::local::stream_protocol, unix_session>>(io, std::move(name),
+                                                                                          std::move(on_unix), count, log);
+    l->acceptor().assign(asio::local::stream_protocol(), fd, ec);
+    if (ec)
+        bad(std::errc::bad_file_descriptor);
+    asio::co_spawn(io, l->accept_loop(), asio::detached);
+    return l;
+}
 
 std::unique_ptr<listener> start_listener(asio::io_context& io, const proto::endpoint& where, std::string name,
                                          tcp_session on_tcp, unix_session on_unix, connection_count& count,

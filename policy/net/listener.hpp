@@ -35,4 +35,15 @@ std::unique_ptr<listener> start_listener(asio::io_context& io, const proto::endp
                                          tcp_session on_tcp, unix_session on_unix, connection_count& count,
                                          base::logger& log, unsigned unix_mode = 0660);
 
+/// Starts accepting on `fd`, a listening socket handed over by systemd
+/// (socket activation): whether it is inet or unix is read off the socket.
+/// The listener owns `fd` from here on. Throws std::system_error when `fd`
+/// is not a listening stream socket.
+std::unique_ptr<listener> adopt_listener(asio::io_context& io, int fd, std::string name, tcp_session on_tcp,
+                                         unix_session on_unix, connection_count& count, base::logger& log);
+
+/// "inet:127.0.0.1:10040" or "unix:/run/x.sock": where `fd` is bound, for
+/// log lines; "fd:N" when it cannot be told.
+std::string describe_socket(int fd);
+
 }  // namespace mxw::net

@@ -7,6 +7,7 @@
 #include "base/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "net/asio.hpp"
+#include "net/idle_watch.hpp"
 #include "proto/prometheus.hpp"
 
 #include <array>
@@ -29,6 +30,7 @@ struct policy_service {
     std::array<std::uint64_t, 2 * engine::outcome_count> findings{};
     std::array<std::uint64_t, 5> actions{};
     proto::histogram latency{};
+    session_set sessions{};  ///< for the drain on SIGTERM
 };
 
 template <class Socket>

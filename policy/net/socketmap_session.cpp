@@ -14,7 +14,7 @@ namespace mxw::net {
 template <class Socket>
 asio::awaitable<void> run_socketmap_session(Socket sock, socketmap_service& svc)
 {
-    auto watch = idle_watch<Socket>::start(sock, svc.idle_timeout);
+    auto watch = idle_watch<Socket>::start(sock, svc.idle_timeout, &svc.sessions);
     idle_guard<Socket> guard{watch};
 
     proto::netstring_decoder decoder(proto::max_socketmap_request_bytes);
@@ -27,17 +27,24 @@ asio::awaitable<void> run_socketmap_session(Socket sock, socketmap_service& svc)
     // same on a non-blocking socket.
     boost::system::error_code nb_ec;
     sock.non_blocking(true, nb_ec);
+    // Bytes of a request not yet complete: the session is not idle then, and
+    // a drain lets it finish.
+    bool partial = false;
     for (;;) {
+        if (!watch->set_idle(!partial))
+            co_return;  // draining, and every request read so far is answered
         boost::system::error_code ec;
         std::size_t n = co_await sock.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
         if (ec)
             co_return;
         watch->touch();
+        watch->set_idle(false);
         std::string_view in(buf.data(), n);
         while (!in.empty()) {
             proto::step s = decoder.feed(in);
             in.remove_prefix(decoder.consumed());
-            if (s == proto::step::need_more)
+            partial = s == proto::step::need_more;
+            if (partial)
                 break;
             std::error_code perr;
             std::optional<proto::socketmap_request> req;

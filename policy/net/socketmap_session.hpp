@@ -6,6 +6,7 @@
 #include "base/logging.hpp"
 #include "engine/router.hpp"
 #include "net/asio.hpp"
+#include "net/idle_watch.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,7 @@ struct socketmap_service {
     std::chrono::milliseconds idle_timeout;
     std::uint64_t lookups = 0;
     std::uint64_t protocol_errors = 0;
+    session_set sessions{};  ///< for the drain on SIGTERM
 };
 
 template <class Socket>

@@ -2,7 +2,7 @@
 # The Debian package, built and installed on this machine: packaging/build-deb makes mxwarden_*.deb (Release,
 # state in /var/lib/mxwarden), `apt-get install ./...deb` installs it, and then:
 #   - the files are where the units and man pages say, the mxwarden user exists, the state directory is private;
-#   - systemd-analyze verify accepts both units;
+#   - systemd-analyze verify accepts the units (the daemon's service and its two sockets, the milter's service);
 #   - the daemon runs from the installed files with the unit's own command line, as the unit's user and umask
 #     (there is no systemd here to start it), plus test ports and the test DNS server;
 #   - the installed CLI finds it through the packaged defaults: status, a sender check, a routing lookup, metrics;
@@ -43,7 +43,8 @@ apt_get install "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&
 
 # 2. What is installed.
 for f in /usr/sbin/mxwardend /usr/bin/mxwarden /usr/sbin/mxwarden-milter /etc/mxwarden/mxwarden.conf \
-    /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service; do
+    /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service \
+    /lib/systemd/system/mxwardend.socket /lib/systemd/system/mxwardend-socketmap.socket; do
     [[ -e $f ]] || fail "$f is not installed"
 done
 for page in mxwardend.8 mxwarden.1 mxwarden-milter.8 mxwarden.conf.5; do
@@ -55,7 +56,8 @@ grep -q '^#state-dir = /var/lib/mxwarden$' /etc/mxwarden/mxwarden.conf || fail "
 getent passwd mxwarden >/dev/null || fail "no mxwarden user"
 [[ $(stat -c '%U %a' /var/lib/mxwarden 2>/dev/null) == "mxwarden 750" ]] ||
     fail "/var/lib/mxwarden: $(stat -c '%U %a' /var/lib/mxwarden 2>&1)"
-verify=$(systemd-analyze verify /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service 2>&1) ||
+verify=$(systemd-analyze verify /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwardend.socket \
+    /lib/systemd/system/mxwardend-socketmap.socket /lib/systemd/system/mxwarden-milter.service 2>&1) ||
     fail "systemd-analyze verify failed"
 [[ -z $verify ]] || fail "systemd-analyze verify: $verify"
 

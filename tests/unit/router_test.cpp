@@ -49,7 +49,7 @@ struct fixture {
     }
     engine::router make()
     {
-        return engine::router(cfg, r, p, health, clock.fn(), io.get_executor(), 42, [](const std::string&) {});
+        return engine::router(cfg, r, p, health, clock.fn(), io.get_executor(), 42, [](engine::router::severity, const std::string&) {});
     }
     engine::map_answer lookup(engine::router& rt, const std::string& key, const std::string& map = "transport")
     {
@@ -146,7 +146,7 @@ TEST_CASE_METHOD(fixture, "probes slower than the budget: candidates in preferen
         }
     } slow;
     cfg.answer_budget = 50ms;
-    engine::router rt(cfg, r, slow, health, clock.fn(), io.get_executor(), 42, [](const std::string&) {});
+    engine::router rt(cfg, r, slow, health, clock.fn(), io.get_executor(), 42, [](engine::router::severity, const std::string&) {});
     std::optional<engine::map_answer> out;
     asio::co_spawn(
         io,
