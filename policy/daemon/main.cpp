@@ -161,6 +161,8 @@ std::string status_text(bool json, const counters& c)
 // loop never reads SQLite.
 struct quarantine_gauge {
     std::vector<std::pair<std::string, std::int64_t>> held;
+    std::uint64_t bytes = 0;      ///< pages holding data
+    std::uint64_t max_bytes = 0;  ///< quarantine.max-size, "auto" measured now; 0 until a store exists
     bool known = false;
 };
 
@@ -222,6 +224,13 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
         w.family("mxwarden_quarantine_held", "gauge", "Messages held in the quarantine, by reason");
         for (const auto& [reason, n] : q.held)
             w.sample("mxwarden_quarantine_held", static_cast<double>(n), {{"reason", reason}});
+    }
+    if (q.known && q.max_bytes > 0) {
+        // Alert on bytes / max_bytes > 0.8: at the limit, ingest tempfails.
+        w.family("mxwarden_quarantine_bytes", "gauge", "Bytes of the quarantine store holding data");
+        w.sample("mxwarden_quarantine_bytes", static_cast<double>(q.bytes));
+        w.family("mxwarden_quarantine_max_bytes", "gauge", "The store's size limit (quarantine.max-size)");
+        w.sample("mxwarden_quarantine_max_bytes", static_cast<double>(q.max_bytes));
     }
     return w.str();
 }
@@ -346,7 +355,8 @@ int main(int argc, char** argv)
             if (ec)
                 return;
             bool purge = tick % 60 == 0;
-            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention] {
+            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention,
+                                      max = cfg->quarantine.max_bytes] {
                 std::string line;
                 quarantine_gauge g;
                 try {
@@ -362,6 +372,8 @@ int main(int argc, char** argv)
                         for (const auto& r : q.stats())
                             if (r.state == store::entry_state::held)
                                 g.held.emplace_back(r.reason, r.count);
+                        g.bytes = q.usage().used_bytes;
+                        g.max_bytes = q.max_bytes(max);
                     }
                     g.known = true;
                 } catch (const std::exception& e) {
