@@ -177,13 +177,32 @@ std::int64_t pragma_integer(database& db, std::string_view pragma)
 // gigabytes, twice its size on disk meanwhile) under an exclusive lock.
 // Switching an existing file needs one VACUUM; a new one gets it for the
 // price of an empty file.
+//
+// The switch never stands between the MTA and the store: VACUUM needs free
+// space about the store's size and the write lock for as long as it runs,
+// so with too little space, or when it cannot get the lock or finish, the
+// store is used as it is (it just does not shrink yet) and the next opener
+// that has the room tries again.
 void switch_to_incremental_vacuum(database& db)
 {
     constexpr std::int64_t incremental = 2;
     if (pragma_integer(db, "auto_vacuum") == incremental)
         return;
-    db.exec("PRAGMA auto_vacuum=INCREMENTAL");
-    db.exec("VACUUM");
+    const char* file = sqlite3_db_filename(db.handle(), "main");
+    if (file && *file) {
+        struct statvfs vfs {};
+        auto bytes = static_cast<std::uint64_t>(pragma_integer(db, "page_count")) *
+                     static_cast<std::uint64_t>(pragma_integer(db, "page_size"));
+        if (::statvfs(file, &vfs) != 0 || static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < bytes + bytes / 4)
+            return;
+    }
+    try {
+        db.exec("PRAGMA auto_vacuum=INCREMENTAL");
+        db.exec("VACUUM");
+    } catch (const sqlite_error& e) {
+        if (!e.transient())
+            throw;
+    }
 }
 
 // The identity of one delivery by the MTA: the same queue file delivered to

@@ -529,3 +529,35 @@ TEST_CASE("purge and delete give the space back: the file shrinks", "[quarantine
     CHECK(after_purge < 200000);
     CHECK(qs.usage().file_bytes == after_purge);
 }
+
+TEST_CASE("a store whose switch to auto-vacuum cannot run now is still usable", "[quarantine][migration]")
+{
+    temp_dir dir;
+    const auto path = dir.file("q.db");
+    auto auto_vacuum = [](mxw::store::database& db) {
+        auto st = db.prepare("PRAGMA auto_vacuum");
+        return st.step() ? st.integer(0) : -1;
+    };
+    {
+        quarantine_store qs(path);
+        qs.ingest(sample(), 1000);
+        // As if the migration's VACUUM had not happened (crash, no room).
+        qs.db().exec("PRAGMA auto_vacuum=NONE");
+        qs.db().exec("VACUUM");
+        REQUIRE(auto_vacuum(qs.db()) == 0);
+    }
+    {
+        // Another writer holds the lock for longer than the busy timeout:
+        // the open goes on without the VACUUM, and ingest still works
+        // once the lock is free.
+        mxw::store::database other(path, mxw::store::database::mode::read_write);
+        mxw::store::transaction busy(other);
+        quarantine_store qs(path, mxw::store::database::mode::read_write);
+        CHECK(auto_vacuum(qs.db()) == 0);
+        CHECK(qs.list(list_filter{}).size() == 1);
+    }
+    // The next opener with the lock and the room finishes the switch.
+    quarantine_store qs(path, mxw::store::database::mode::read_write);
+    CHECK(auto_vacuum(qs.db()) == 2);
+    CHECK(qs.list(list_filter{}).size() == 1);
+}
