@@ -671,7 +671,7 @@ int release(const verb_args& a, const base::config& cfg)
     const auto& q = cfg.quarantine;
     std::string via = q.release_via == base::quarantine_settings::release::smtp ? "smtp:" + proto::to_string(q.smtp).substr(5)
                                                                                    : "sendmail:" + q.sendmail_path;
-    const store::release_claim mine{static_cast<std::int64_t>(::getpid()), now()};
+    const auto pid = static_cast<std::int64_t>(::getpid());
     int rc = 0;
     for (auto id : ids) {
         auto d = qs ? qs->find(id) : std::nullopt;
@@ -709,7 +709,10 @@ int release(const verb_args& a, const base::config& cfg)
             continue;
         }
         // The claim decides who sends: another release may have claimed
-        // (or finished) the entry since find() above.
+        // (or finished) the entry since find() above. Its time is now, not
+        // the start of this run: a long --all-matching must not hand out
+        // claims that already look an hour old.
+        const store::release_claim mine{pid, now()};
         auto c = qs->claim_release(id, mine, [&](const store::release_claim& h) { return claim_is_stale(h, now()); });
         if (c.what != store::claim_result::kind::claimed) {
             if (c.what == store::claim_result::kind::busy)
