@@ -574,7 +574,7 @@ int stats(const verb_args& a, const base::config& cfg)
     if (qs)
         rows = qs->stats();
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_state;
-    for (auto st : {entry_state::held, entry_state::released, entry_state::deleted})
+    for (auto st : {entry_state::held, entry_state::releasing, entry_state::released, entry_state::deleted})
         by_state[std::string(store::to_string(st))] = {0, 0};
     std::int64_t entries = 0, bytes = 0;
     for (const auto& r : rows) {
