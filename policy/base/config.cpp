@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 65> options{{
+constexpr std::array<option_spec, 66> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
@@ -84,6 +84,8 @@ constexpr std::array<option_spec, 65> options{{
     {"quarantine.release-via", "sendmail:/usr/sbin/sendmail", "how release re-injects: sendmail:PATH (the MTA's "
                                                               "sendmail binary) or smtp:IP:PORT"},
     {"quarantine.max-message-size", "52428800", "largest message the quarantine takes, in bytes"},
+    {"quarantine.max-size", "auto", "most the store may hold, e.g. 500M or 10G (K, M, G, T: powers of 1024); auto = "
+                                    "10G or 80% of (the store's file + the free disk space), whichever is lower"},
     {"milter.listen", "inet:127.0.0.1:10042", "where mxwarden-milter listens for the MTA: inet:IP:PORT or unix:PATH "
                                               "(Sendmail's S=inet:10042@127.0.0.1)"},
     {"milter.policy", "", "the policy service the milter asks (inet:IP:PORT or unix:PATH); empty = listen.policy"},
@@ -151,6 +153,15 @@ public:
         }
         return n;
     }
+    std::optional<std::uint64_t> size_or_auto(std::string_view key) const
+    {
+        if (str(key) == "auto")
+            return std::nullopt;
+        auto n = parse_size(str(key));
+        if (!n)
+            fail(key, "is not auto or a size (e.g. 500M, 10G)");
+        return n;
+    }
     engine::action action(std::string_view key) const
     {
         auto a = engine::parse_action(str(key));
@@ -206,6 +217,25 @@ std::string absolute(const std::string& path, const std::string& cwd)
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view s) noexcept
+{
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec != std::errc() || n == 0)
+        return std::nullopt;
+    std::string_view unit(p, static_cast<std::size_t>(s.data() + s.size() - p));
+    int shift = 0;
+    if (unit == "K" || unit == "k") shift = 10;
+    else if (unit == "M" || unit == "m") shift = 20;
+    else if (unit == "G" || unit == "g") shift = 30;
+    else if (unit == "T" || unit == "t") shift = 40;
+    else if (!unit.empty()) return std::nullopt;
+    // 2^62 bytes is far past any disk; refusing more keeps the shift exact.
+    if (n > (std::uint64_t{1} << (62 - shift)))
+        return std::nullopt;
+    return n << shift;
+}
 
 std::span<const option_spec> option_table() noexcept { return options; }
 
@@ -378,6 +408,7 @@ std::optional<config> build_config(const value_map& values, const std::string& c
         c.fail("quarantine.release-via", "is not sendmail:/ABSOLUTE/PATH or smtp:IP:PORT");
     }
     q.max_message_bytes = c.count("quarantine.max-message-size");
+    q.max_bytes = c.size_or_auto("quarantine.max-size");
 
     auto& m = cfg.milter;
     if (auto e = c.endpoint("milter.listen")) {

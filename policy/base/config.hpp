@@ -10,6 +10,7 @@
 #include "proto/endpoint.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -29,6 +30,10 @@ struct option_spec {
 /// config file list them.
 std::span<const option_spec> option_table() noexcept;
 
+/// A byte count with an optional binary suffix: "4096", "500M", "10G"
+/// (K, M, G, T = 2^10 .. 2^40). nullopt for 0, garbage or more than 2^62.
+std::optional<std::uint64_t> parse_size(std::string_view s) noexcept;
+
 inline constexpr std::string_view default_config_file = "/etc/mxwarden/mxwarden.conf";
 
 /// Where the quarantine store is and how released mail goes back to the MTA.
@@ -39,6 +44,8 @@ struct quarantine_settings {
     std::string sendmail_path = "/usr/sbin/sendmail";
     proto::endpoint smtp;  ///< release_via == smtp: an inet endpoint
     std::size_t max_message_bytes = 50 * 1024 * 1024;
+    /// quarantine.max-size; nullopt ("auto"): store::default_max_bytes.
+    std::optional<std::uint64_t> max_bytes;
 };
 
 /// mxwarden-milter's own settings (the rest it shares: quarantine, routing).

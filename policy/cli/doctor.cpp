@@ -430,6 +430,18 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
             detail += ", " + reason + ": " + std::to_string(n);
         out.push_back({"quarantine", db, held ? level::warn : level::ok, detail,
                        held ? "review with `mxwarden quarantine list`; release what is fixed" : ""});
+        // From 80 % on, a few large messages can fill it, and then every
+        // quarantined message waits in the MTA's queue (ingest exits 75).
+        auto use = q.usage();
+        auto limit = q.max_bytes(cfg.quarantine.max_bytes);
+        bool near_full = use.used_bytes >= limit / 5 * 4;
+        out.push_back({"quarantine", "size", near_full ? level::warn : level::ok,
+                       std::to_string(use.used_bytes) + " of " + std::to_string(limit) + " bytes (" +
+                           std::to_string(limit ? use.used_bytes * 100 / limit : 100) + "% of quarantine.max-size" +
+                           (cfg.quarantine.max_bytes ? ")" : ", auto)"),
+                       near_full ? "release, delete or purge entries, or raise quarantine.max-size; when full, "
+                                   "ingest exits 75 and quarantined mail waits in the MTA's queue"
+                                 : ""});
     } catch (const std::exception& e) {
         out.push_back({"quarantine", db, level::fail, std::string("cannot read: ") + e.what(),
                        "check the file's owner and mode"});

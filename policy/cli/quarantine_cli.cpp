@@ -23,8 +23,10 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <sysexits.h>
 #include <unistd.h>
@@ -41,7 +43,7 @@ verbs:
   ingest [--reason R] [--reason-text T] [--queue-id Q] --sender S|-f S -- RCPT...
                   store the message on stdin (run by the MTA: Postfix pipe(8)
                   transport mxq, Sendmail prog mailer); exit 0 stored, 75 retry
-  list [--reason R] [--domain D] [--since DURATION|DATE] [--state held|released|deleted|all] [--json]
+  list [--reason R] [--domain D] [--since DURATION|DATE] [--state held|releasing|released|deleted|all] [--json]
                   one line per entry; the default state is held
   show ID [--json]       envelope, headers, reason, evidence and history
   cat ID                 the raw message
@@ -229,7 +231,8 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
         if (*st == "all")
             f.state = std::nullopt;
         else if (!(f.state = store::parse_entry_state(*st)))
-            throw usage_error("--state: '" + proto::sanitize(*st) + "' is not one of held, released, deleted, all");
+            throw usage_error("--state: '" + proto::sanitize(*st) +
+                              "' is not one of held, releasing, released, deleted, all");
     }
     return f;
 }
@@ -402,7 +405,10 @@ int ingest(const verb_args& a, const base::config& cfg)
     e.evidence = ask_evidence(cfg, proto::address_domain(e.recipients.front()));
 
     quarantine_store qs(cfg.quarantine.database);
-    auto r = qs.ingest(e, now(), proto::parse_quarantine_id(e.message));
+    // The limit is measured here, once per ingest: "auto" follows the disk
+    // as it fills or frees up without any process having to stay around.
+    auto limit = qs.max_bytes(cfg.quarantine.max_bytes);
+    auto r = qs.ingest(e, now(), proto::parse_quarantine_id(e.message), limit);
     switch (r.what) {
     case store::ingest_result::kind::stored: std::cout << "quarantined as entry " << r.id << "\n"; break;
     case store::ingest_result::kind::duplicate: std::cout << "already quarantined as entry " << r.id << "\n"; break;
@@ -568,7 +574,7 @@ int stats(const verb_args& a, const base::config& cfg)
     if (qs)
         rows = qs->stats();
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_state;
-    for (auto st : {entry_state::held, entry_state::released, entry_state::deleted})
+    for (auto st : {entry_state::held, entry_state::releasing, entry_state::released, entry_state::deleted})
         by_state[std::string(store::to_string(st))] = {0, 0};
     std::int64_t entries = 0, bytes = 0;
     for (const auto& r : rows) {
@@ -611,6 +617,26 @@ int stats(const verb_args& a, const base::config& cfg)
 
 // ---- release, delete, purge ---------------------------------------------
 
+// A release that crashed (or was killed) after claiming its entry leaves it
+// "releasing". The claim is stale, and the entry releasable again, once its
+// process is gone (the store is a local file, so the pid is one of this
+// machine's) or an hour has passed. The hour bounds the case of a pid
+// reused by an unrelated process; it is far longer than one send takes
+// (the SMTP path's deadlines add up to about 12 minutes; the MTA's
+// sendmail queues locally in well under a second), so only a release hung
+// that long can see its entry taken over while it still runs.
+constexpr std::int64_t claim_stale_after_seconds = 3600;
+
+bool claim_is_stale(const store::release_claim& c, std::int64_t at)
+{
+    if (at - c.at > claim_stale_after_seconds)
+        return true;
+    if (c.pid <= 0 || c.pid > std::numeric_limits<pid_t>::max())
+        return true;
+    // EPERM: alive, but another user's (root released, the admin looks).
+    return ::kill(static_cast<pid_t>(c.pid), 0) != 0 && errno == ESRCH;
+}
+
 std::vector<std::int64_t> ids_of(const verb_args& a)
 {
     if (a.words.empty())
@@ -645,6 +671,7 @@ int release(const verb_args& a, const base::config& cfg)
     const auto& q = cfg.quarantine;
     std::string via = q.release_via == base::quarantine_settings::release::smtp ? "smtp:" + proto::to_string(q.smtp).substr(5)
                                                                                    : "sendmail:" + q.sendmail_path;
+    const auto pid = static_cast<std::int64_t>(::getpid());
     int rc = 0;
     for (auto id : ids) {
         auto d = qs ? qs->find(id) : std::nullopt;
@@ -653,15 +680,20 @@ int release(const verb_args& a, const base::config& cfg)
             rc = EX_NOINPUT;
             continue;
         }
-        const auto& s = d->summary;
-        if (s.state != entry_state::held) {
-            std::cerr << "mxwarden: entry " << id << " is " << store::to_string(s.state) << ", not held; not released\n";
+        if (d->summary.state == entry_state::released) {
+            std::cerr << "mxwarden: entry " << id << " was already released; not released again\n";
+            rc = rc ? rc : EX_DATAERR;
+            continue;
+        }
+        if (d->summary.state != entry_state::held && d->summary.state != entry_state::releasing) {
+            std::cerr << "mxwarden: entry " << id << " is " << store::to_string(d->summary.state)
+                      << ", not held; not released\n";
             rc = rc ? rc : EX_DATAERR;
             continue;
         }
         // The store holds what the MTA accepted, but it is handed to a
         // command line and to SMTP commands: check again rather than trust.
-        std::optional<std::string> bad = proto::check_envelope_address(s.sender, true);
+        std::optional<std::string> bad = proto::check_envelope_address(d->summary.sender, true);
         for (const auto& r : d->recipients)
             if (!bad)
                 if (auto why = proto::check_envelope_address(r, false))
@@ -672,16 +704,41 @@ int release(const verb_args& a, const base::config& cfg)
             continue;
         }
         if (a.has("--dry-run")) {
-            std::cout << "would release entry " << id << " from <" << proto::sanitize(s.sender) << "> to "
+            std::cout << "would release entry " << id << " from <" << proto::sanitize(d->summary.sender) << "> to "
                       << d->recipients.size() << " recipient(s) via " << via << "\n";
             continue;
         }
+        // The claim decides who sends: another release may have claimed
+        // (or finished) the entry since find() above. Its time is now, not
+        // the start of this run: a long --all-matching must not hand out
+        // claims that already look an hour old.
+        const store::release_claim mine{pid, now()};
+        auto c = qs->claim_release(id, mine, [&](const store::release_claim& h) { return claim_is_stale(h, now()); });
+        if (c.what != store::claim_result::kind::claimed) {
+            if (c.what == store::claim_result::kind::busy)
+                std::cerr << "mxwarden: entry " << id << " is already being released (by pid " << c.holder->pid
+                          << " since " << format_time(c.holder->at) << " UTC); not released\n";
+            else if (c.what == store::claim_result::kind::not_held && c.state == entry_state::released)
+                std::cerr << "mxwarden: entry " << id << " was already released; not released again\n";
+            else
+                std::cerr << "mxwarden: entry " << id << " is " << store::to_string(c.state) << "; not released\n";
+            rc = rc ? rc : (c.what == store::claim_result::kind::unknown ? EX_NOINPUT : EX_DATAERR);
+            continue;
+        }
+        if (c.holder)
+            std::cerr << "mxwarden: entry " << id << ": the release by pid " << c.holder->pid << " at "
+                      << format_time(c.holder->at)
+                      << " UTC did not finish; releasing it again (the MTA may have received it then)\n";
+        // Read again under the claim: the message may have come back (new
+        // recipients, one more attempt) between find() and the claim.
+        d = qs->find(id);
         auto msg = qs->message(id);
-        if (!msg) {
+        if (!d || !msg) {
             std::cerr << "mxwarden: entry " << id << " has no message\n";
             rc = EX_NOINPUT;
             continue;
         }
+        const auto& s = d->summary;
         auto out = proto::with_quarantine_id(*msg, id);
         std::string detail;
         try {
@@ -690,15 +747,16 @@ int release(const verb_args& a, const base::config& cfg)
                          : reinject_sendmail(q.sendmail_path, s.sender, d->recipients, out);
         } catch (const std::exception& e) {
             std::cerr << "mxwarden: entry " << id << " not released: " << e.what() << "\n";
-            qs->record_release_failure(id, now(), e.what());
+            qs->record_release_failure(id, mine.pid, now(), e.what());
             rc = EX_UNAVAILABLE;
             continue;
         }
         try {
-            qs->mark_released(id, s.attempts, now(), detail);
+            qs->mark_released(id, mine.pid, s.attempts, now(), detail);
         } catch (const std::exception& e) {
             // The MTA has the message now; releasing it again would send it
-            // twice, so say so plainly.
+            // twice, so say so plainly. The entry stays claimed by this pid
+            // and becomes releasable again once the claim is stale.
             std::cerr << "mxwarden: entry " << id << " WAS released (" << detail
                       << ") but recording that failed: " << e.what() << "; do not release it again\n";
             rc = EX_IOERR;
@@ -799,6 +857,12 @@ int run_quarantine(int argc, char** argv, int verb_index)
 
     try {
         return dispatch(a, *cfg);
+    } catch (const store::quarantine_full& e) {
+        // pipe(8) takes the 4.x.x text as the delivery status: the mail
+        // stays queued (and says why in the queue listing) until there is
+        // room again. Only ingest adds to the store.
+        std::cout << "4.3.0 " << e.what() << std::endl;
+        return ingest_retry;
     } catch (const usage_error& e) {
         std::cerr << "mxwarden quarantine " << a.verb << ": " << e.what() << "\n" << usage;
         return EX_USAGE;

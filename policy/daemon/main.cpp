@@ -264,7 +264,8 @@ int main(int argc, char** argv)
             if (ec)
                 return;
             bool purge = tick % 60 == 0;
-            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention] {
+            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention,
+                                      max = cfg->quarantine.max_bytes] {
                 std::string line;
                 daemon::quarantine_gauge g;
                 try {
@@ -280,6 +281,8 @@ int main(int argc, char** argv)
                         for (const auto& r : q.stats())
                             if (r.state == store::entry_state::held)
                                 g.held.emplace_back(r.reason, r.count);
+                        g.bytes = q.usage().used_bytes;
+                        g.max_bytes = q.max_bytes(max);
                     }
                     g.known = true;
                 } catch (const std::exception& e) {

@@ -109,6 +109,13 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
         for (const auto& [reason, n] : q.held)
             w.sample("mxwarden_quarantine_held", static_cast<double>(n), {{"reason", reason}});
     }
+    if (q.known && q.max_bytes > 0) {
+        // Alert on bytes / max_bytes > 0.8: at the limit, ingest tempfails.
+        w.family("mxwarden_quarantine_bytes", "gauge", "Bytes of the quarantine store holding data");
+        w.sample("mxwarden_quarantine_bytes", static_cast<double>(q.bytes));
+        w.family("mxwarden_quarantine_max_bytes", "gauge", "The store's size limit (quarantine.max-size)");
+        w.sample("mxwarden_quarantine_max_bytes", static_cast<double>(q.max_bytes));
+    }
     return w.str();
 }
 

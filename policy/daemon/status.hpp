@@ -38,6 +38,8 @@ struct counters {
 // loop never reads SQLite.
 struct quarantine_gauge {
     std::vector<std::pair<std::string, std::int64_t>> held;
+    std::uint64_t bytes = 0;      ///< pages holding data
+    std::uint64_t max_bytes = 0;  ///< quarantine.max-size, "auto" measured now; 0 until a store exists
     bool known = false;
 };
 

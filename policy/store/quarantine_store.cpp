@@ -12,8 +12,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace mxw::store {
@@ -77,11 +79,131 @@ CREATE INDEX history_entry ON history (entry_id, at);
 CREATE INDEX deliveries_entry ON deliveries (entry_id);
 )sql";
 
-// steps[v] takes a database from version v to v + 1. Version 2 appends its
+// Version 2: the state 'releasing' and the claim of the release process
+// holding it (pid and time, both set exactly while releasing). SQLite cannot
+// change a CHECK constraint in place, so the table is rebuilt the way its
+// documentation describes (new table, copy, drop, rename) with foreign keys
+// off, or dropping the old table would cascade to every body and history.
+constexpr std::string_view schema_v2 = R"sql(
+CREATE TABLE entries_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('held', 'releasing', 'released', 'deleted')),
+    reason TEXT NOT NULL,
+    reason_text TEXT NOT NULL DEFAULT '',
+    queue_id TEXT NOT NULL DEFAULT '',
+    sender TEXT NOT NULL,
+    first_recipient TEXT NOT NULL,
+    recipient_count INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    header_from TEXT NOT NULL DEFAULT '',
+    message_id TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 1,
+    evidence TEXT NOT NULL DEFAULT '',
+    claim_pid INTEGER,
+    claim_at INTEGER,
+    CHECK ((state = 'releasing') = (claim_pid IS NOT NULL AND claim_at IS NOT NULL))
+);
+INSERT INTO entries_v2 (id, created, updated, state, reason, reason_text, queue_id, sender, first_recipient,
+                        recipient_count, size, subject, header_from, message_id, attempts, evidence)
+    SELECT id, created, updated, state, reason, reason_text, queue_id, sender, first_recipient,
+           recipient_count, size, subject, header_from, message_id, attempts, evidence FROM entries;
+DROP TABLE entries;
+ALTER TABLE entries_v2 RENAME TO entries;
+CREATE INDEX entries_created ON entries (created);
+CREATE INDEX entries_reason ON entries (reason, created);
+CREATE INDEX entries_state ON entries (state, created);
+CREATE INDEX entries_state_updated ON entries (state, updated);
+)sql";
+
+// steps[v] takes a database from version v to v + 1. Version 3 appends its
 // step here; released code never edits an earlier one.
 void to_v1(database& db) { db.exec(schema_v1); }
-constexpr void (*steps[])(database&) = {to_v1};
+void to_v2(database& db)
+{
+    // Dropping the table drops its AUTOINCREMENT high-water mark; without
+    // it an id purged before the migration could be handed out again, and
+    // a released message carrying that id would find a stranger's entry.
+    std::int64_t high = 0;
+    {
+        auto st = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'entries'");
+        if (st.step())
+            high = st.integer(0);
+    }
+    db.exec(schema_v2);
+    db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'entries'").bind(1, high).run();
+    if (db.changes() == 0)
+        db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('entries', ?1)").bind(1, high).run();
+    auto check = db.prepare("PRAGMA foreign_key_check");
+    if (check.step())
+        throw schema_error("the quarantine store has rows without their entry (table " + check.text(0) +
+                           "); not migrated");
+}
+constexpr void (*steps[])(database&) = {to_v1, to_v2};
 static_assert(std::size(steps) == quarantine_schema_version);
+
+// Foreign keys off for the length of a migration (SQLite ignores the
+// pragma inside a transaction, so it cannot be part of a step).
+class foreign_keys_off {
+public:
+    explicit foreign_keys_off(database& db) : db_(db) { db_.exec("PRAGMA foreign_keys=OFF"); }
+    ~foreign_keys_off()
+    {
+        try {
+            db_.exec("PRAGMA foreign_keys=ON");
+        } catch (const sqlite_error&) {
+            // Only fails inside an open transaction, which the steps never
+            // leave behind; the connection is unusable then anyway.
+        }
+    }
+    foreign_keys_off(const foreign_keys_off&) = delete;
+    foreign_keys_off& operator=(const foreign_keys_off&) = delete;
+
+private:
+    database& db_;
+};
+
+std::int64_t pragma_integer(database& db, std::string_view pragma)
+{
+    auto st = db.prepare("PRAGMA " + std::string(pragma));
+    return st.step() ? st.integer(0) : 0;
+}
+
+// Incremental auto-vacuum lets purge and delete give pages back with a
+// cheap PRAGMA incremental_vacuum proportional to what was freed; a full
+// VACUUM after each purge would rewrite the whole store (minutes for
+// gigabytes, twice its size on disk meanwhile) under an exclusive lock.
+// Switching an existing file needs one VACUUM; a new one gets it for the
+// price of an empty file.
+//
+// The switch never stands between the MTA and the store: VACUUM needs free
+// space about the store's size and the write lock for as long as it runs,
+// so with too little space, or when it cannot get the lock or finish, the
+// store is used as it is (it just does not shrink yet) and the next opener
+// that has the room tries again.
+void switch_to_incremental_vacuum(database& db)
+{
+    constexpr std::int64_t incremental = 2;
+    if (pragma_integer(db, "auto_vacuum") == incremental)
+        return;
+    const char* file = sqlite3_db_filename(db.handle(), "main");
+    if (file && *file) {
+        struct statvfs vfs {};
+        auto bytes = static_cast<std::uint64_t>(pragma_integer(db, "page_count")) *
+                     static_cast<std::uint64_t>(pragma_integer(db, "page_size"));
+        if (::statvfs(file, &vfs) != 0 || static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < bytes + bytes / 4)
+            return;
+    }
+    try {
+        db.exec("PRAGMA auto_vacuum=INCREMENTAL");
+        db.exec("VACUUM");
+    } catch (const sqlite_error& e) {
+        if (!e.transient())
+            throw;
+    }
+}
 
 // The identity of one delivery by the MTA: the same queue file delivered to
 // the same recipients with the same bytes. Each part is length-prefixed so
@@ -186,6 +308,7 @@ std::string_view to_string(entry_state s) noexcept
 {
     switch (s) {
     case entry_state::held: return "held";
+    case entry_state::releasing: return "releasing";
     case entry_state::released: return "released";
     case entry_state::deleted: return "deleted";
     }
@@ -195,17 +318,29 @@ std::string_view to_string(entry_state s) noexcept
 std::optional<entry_state> parse_entry_state(std::string_view s) noexcept
 {
     if (s == "held") return entry_state::held;
+    if (s == "releasing") return entry_state::releasing;
     if (s == "released") return entry_state::released;
     if (s == "deleted") return entry_state::deleted;
     return std::nullopt;
 }
 
-void migrate_quarantine(database& db)
+void migrate_quarantine(database& db, int target)
 {
+    if (target < 1 || target > quarantine_schema_version)
+        throw std::invalid_argument("migrate_quarantine: no schema version " + std::to_string(target));
+    if (db.user_version() == target) {
+        // A migration to 2 that committed but crashed (or was refused a
+        // lock) before its VACUUM finishes it here. Read-only openers only
+        // read and leave that to the next writer.
+        if (target >= 2 && !sqlite3_db_readonly(db.handle(), "main"))
+            switch_to_incremental_vacuum(db);
+        return;
+    }
+    foreign_keys_off fk(db);
     for (;;) {
         int v = db.user_version();
-        if (v == quarantine_schema_version)
-            return;
+        if (v == target)
+            break;
         if (v > quarantine_schema_version || v < 0)
             throw schema_error("the quarantine store has schema version " + std::to_string(v) +
                                "; this mxwarden knows versions up to " + std::to_string(quarantine_schema_version) +
@@ -215,14 +350,36 @@ void migrate_quarantine(database& db)
         // the check and the write lock; look again under the lock.
         if (db.user_version() != v)
             continue;
+        if (v > target)
+            throw schema_error("cannot migrate the quarantine store back from version " + std::to_string(v));
         steps[v](db);
         db.set_user_version(v + 1);
         t.commit();
     }
+    if (target >= 2)
+        switch_to_incremental_vacuum(db);
+}
+
+quarantine_full::quarantine_full(std::uint64_t used, std::uint64_t limit)
+    : std::runtime_error("quarantine full (" + std::to_string(used) + " bytes in use, limit " + std::to_string(limit) +
+                         ")"),
+      used_(used),
+      limit_(limit)
+{
+}
+
+std::uint64_t default_max_bytes(std::uint64_t file_bytes, std::uint64_t free_bytes) noexcept
+{
+    constexpr std::uint64_t cap = 10ULL << 30;
+    // Past cap * 5/4 the answer is the cap; below it, times 4 cannot
+    // overflow (nor can the sum, once each part is checked).
+    if (file_bytes >= cap / 4 * 5 || free_bytes >= cap / 4 * 5 || file_bytes + free_bytes >= cap / 4 * 5)
+        return cap;
+    return (file_bytes + free_bytes) * 4 / 5;
 }
 
 quarantine_store::quarantine_store(const std::string& path, database::mode m)
-    : db_(create_private(path, m), m)
+    : path_(path), db_(create_private(path, m), m)
 {
     migrate_quarantine(db_);
 }
@@ -237,7 +394,8 @@ void quarantine_store::add_history(std::int64_t id, std::int64_t at, std::string
         .run();
 }
 
-ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id)
+ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id,
+                                      std::optional<std::uint64_t> max_bytes)
 {
     if (e.recipients.empty())
         throw std::invalid_argument("quarantine_store::ingest: no recipient");
@@ -284,14 +442,17 @@ ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std
             // Released, the message went to every recipient; those that
             // come back are the ones still undelivered, so they become the
             // entry's recipients and a second release reaches only them.
-            // Already held again (another part came back first, or it came
-            // back before the release was recorded): keep the whole list,
-            // which may deliver twice to someone but never skips anyone.
+            // Already held again (another part came back first) or still
+            // releasing (it came back before the release was recorded):
+            // keep the whole list, which may deliver twice to someone but
+            // never skips anyone. The claim goes: the entry is held again,
+            // and its release sees the new attempt count.
             std::vector<std::string> rcpts = state == "released" ? e.recipients : known;
             db_.prepare("DELETE FROM recipients WHERE entry_id = ?1").bind(1, *returned_id).run();
             insert_recipients(db_, *returned_id, rcpts);
             db_.prepare(
-                   "UPDATE entries SET state = 'held', updated = ?2, reason = ?3, reason_text = ?4, queue_id = ?5,"
+                   "UPDATE entries SET state = 'held', claim_pid = NULL, claim_at = NULL, updated = ?2, reason = ?3,"
+                   " reason_text = ?4, queue_id = ?5,"
                    " evidence = CASE WHEN ?6 = '' THEN evidence ELSE ?6 END, attempts = attempts + 1,"
                    " first_recipient = ?7, recipient_count = ?8 WHERE id = ?1")
                 .bind(1, *returned_id)
@@ -310,6 +471,15 @@ ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std
         }
     }
 
+    if (max_bytes) {
+        // Checked under the write lock, so concurrent ingests cannot each
+        // find room for one more and overshoot together. The body's own
+        // pages are counted at its length; the row and index overhead is
+        // noise beside it.
+        auto used = usage().used_bytes;
+        if (used + e.message.size() > *max_bytes)
+            throw quarantine_full(used, *max_bytes);
+    }
     db_.prepare(
            "INSERT INTO entries (created, updated, state, reason, reason_text, queue_id, sender, first_recipient,"
            " recipient_count, size, subject, header_from, message_id, attempts, evidence)"
@@ -403,30 +573,81 @@ std::optional<std::string> quarantine_store::message(std::int64_t id)
     return st.text(0);
 }
 
-bool quarantine_store::mark_released(std::int64_t id, std::int64_t attempts_at_release, std::int64_t now,
-                                     std::string_view detail)
+claim_result quarantine_store::claim_release(std::int64_t id, const release_claim& mine,
+                                            const std::function<bool(const release_claim&)>& is_stale)
 {
     transaction t(db_);
-    db_.prepare("UPDATE entries SET state = 'released', updated = ?2 WHERE id = ?1 AND attempts = ?3 AND state = 'held'")
+    auto st = db_.prepare("SELECT state, claim_pid, claim_at FROM entries WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step())
+        return {};
+    claim_result r;
+    r.state = state_of(st.text(0));
+    if (r.state == entry_state::released || r.state == entry_state::deleted) {
+        r.what = claim_result::kind::not_held;
+        return r;
+    }
+    std::string detail = "pid=" + std::to_string(mine.pid);
+    if (r.state == entry_state::releasing) {
+        r.holder = release_claim{st.integer(1), st.integer(2)};
+        if (!is_stale(*r.holder)) {
+            r.what = claim_result::kind::busy;
+            return r;
+        }
+        // The claimer died after the claim: whether the MTA got the message
+        // before that is unknown. Sending again may duplicate it, leaving it
+        // would lose it; the history tells the admin which happened.
+        detail += " took over the claim of pid=" + std::to_string(r.holder->pid) + " from " +
+                  std::to_string(r.holder->at) + " (it may have sent the message)";
+    }
+    db_.prepare("UPDATE entries SET state = 'releasing', claim_pid = ?2, claim_at = ?3, updated = ?3 WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, mine.pid)
+        .bind(3, mine.at)
+        .run();
+    add_history(id, mine.at, "releasing", detail);
+    t.commit();
+    r.what = claim_result::kind::claimed;
+    return r;
+}
+
+bool quarantine_store::mark_released(std::int64_t id, std::int64_t pid, std::int64_t attempts_at_release,
+                                     std::int64_t now, std::string_view detail)
+{
+    transaction t(db_);
+    db_.prepare("UPDATE entries SET state = 'released', claim_pid = NULL, claim_at = NULL, updated = ?2"
+                " WHERE id = ?1 AND attempts = ?3 AND state = 'releasing' AND claim_pid = ?4")
         .bind(1, id)
         .bind(2, now)
         .bind(3, attempts_at_release)
+        .bind(4, pid)
         .run();
     bool changed = db_.changes() > 0;
-    auto st = db_.prepare("SELECT 1 FROM entries WHERE id = ?1");
+    auto st = db_.prepare("SELECT state FROM entries WHERE id = ?1");
     st.bind(1, id);
     if (!st.step())
         return false;
     // The MTA took the message, but it failed again and came back before
-    // this update: the entry is rightly held, so only the history changes.
-    add_history(id, now, "released", changed ? detail : std::string(detail) + " (it has come back since)");
+    // this update (the entry is rightly held), or an admin deleted it, or a
+    // release that thought us dead took it over: only the history changes.
+    std::string note;
+    if (!changed)
+        note = st.text(0) == "held" ? " (it has come back since)" : " (it is " + st.text(0) + " now)";
+    add_history(id, now, "released", std::string(detail) + note);
     t.commit();
     return true;
 }
 
-void quarantine_store::record_release_failure(std::int64_t id, std::int64_t now, std::string_view error)
+void quarantine_store::record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now,
+                                              std::string_view error)
 {
     transaction t(db_);
+    db_.prepare("UPDATE entries SET state = 'held', claim_pid = NULL, claim_at = NULL, updated = ?2"
+                " WHERE id = ?1 AND state = 'releasing' AND claim_pid = ?3")
+        .bind(1, id)
+        .bind(2, now)
+        .bind(3, pid)
+        .run();
     add_history(id, now, "release-failed", error);
     t.commit();
 }
@@ -434,7 +655,8 @@ void quarantine_store::record_release_failure(std::int64_t id, std::int64_t now,
 bool quarantine_store::remove(std::int64_t id, std::int64_t now)
 {
     transaction t(db_);
-    db_.prepare("UPDATE entries SET state = 'deleted', updated = ?2 WHERE id = ?1 AND state != 'deleted'")
+    db_.prepare("UPDATE entries SET state = 'deleted', claim_pid = NULL, claim_at = NULL, updated = ?2"
+                " WHERE id = ?1 AND state != 'deleted'")
         .bind(1, id)
         .bind(2, now)
         .run();
@@ -443,6 +665,7 @@ bool quarantine_store::remove(std::int64_t id, std::int64_t now)
     db_.prepare("DELETE FROM messages WHERE entry_id = ?1").bind(1, id).run();
     add_history(id, now, "deleted", "");
     t.commit();
+    reclaim_space();
     return true;
 }
 
@@ -457,7 +680,51 @@ std::size_t quarantine_store::purge(std::int64_t cutoff, bool include_held)
         .run();
     auto n = static_cast<std::size_t>(db_.changes());
     t.commit();
+    if (n > 0)
+        reclaim_space();
     return n;
+}
+
+void quarantine_store::reclaim_space()
+{
+    try {
+        // Gives the free pages back (the file ends at its last used page),
+        // then copies the WAL into the file and empties it, so the space
+        // shows on the disk now rather than at the next automatic
+        // checkpoint.
+        db_.exec("PRAGMA incremental_vacuum");
+        db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const sqlite_error&) {
+        // The entries are gone already (committed); only the space waits
+        // for the next purge or delete if the store is busy now.
+    }
+}
+
+store_usage quarantine_store::usage()
+{
+    auto page = static_cast<std::uint64_t>(pragma_integer(db_, "page_size"));
+    auto pages = static_cast<std::uint64_t>(pragma_integer(db_, "page_count"));
+    auto free_pages = static_cast<std::uint64_t>(pragma_integer(db_, "freelist_count"));
+    return {pages * page, (pages - std::min(pages, free_pages)) * page};
+}
+
+std::uint64_t quarantine_store::max_bytes(std::optional<std::uint64_t> configured)
+{
+    if (configured)
+        return *configured;
+    // A store in memory (tests) is bounded by the 10 GiB cap alone.
+    std::uint64_t free_bytes = std::numeric_limits<std::uint64_t>::max();
+    if (path_ != ":memory:" && !path_.empty()) {
+        struct statvfs vfs {};
+        auto dir = std::filesystem::path(path_).parent_path();
+        if (::statvfs(dir.empty() ? "." : dir.c_str(), &vfs) != 0)
+            throw sqlite_error(SQLITE_IOERR, "cannot measure the free space under " + dir.string() + ": " +
+                                                 std::strerror(errno));
+        // f_bavail, not f_bfree: the blocks reserved for root are not
+        // room the ingest user can write to.
+        free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    }
+    return default_max_bytes(usage().file_bytes, free_bytes);
 }
 
 std::vector<stats_row> quarantine_store::stats()

@@ -2,13 +2,16 @@
 // message with its envelope, reason, the daemon's evidence, state (held,
 // released, deleted) and history, and keeps an ingest idempotent: the MTA
 // delivering the same message twice (after a crash between commit and
-// exit) finds it already stored. The schema is versioned with PRAGMA
-// user_version and migrated step by step on open. Times are Unix seconds,
-// passed in by the caller. No policy: the CLI decides what to do.
+// exit) finds it already stored. A release first claims its entry (held ->
+// releasing -> released, or back to held when the send fails), so two
+// admins releasing at once never both send. The schema is versioned with
+// PRAGMA user_version and migrated step by step on open. Times are Unix
+// seconds, passed in by the caller. No policy: the CLI decides what to do.
 #pragma once
 #include "store/sqlite.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,7 +20,7 @@
 
 namespace mxw::store {
 
-enum class entry_state { held, released, deleted };
+enum class entry_state { held, releasing, released, deleted };
 std::string_view to_string(entry_state s) noexcept;
 std::optional<entry_state> parse_entry_state(std::string_view s) noexcept;
 
@@ -28,13 +31,57 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// The schema version this code writes.
-inline constexpr int quarantine_schema_version = 1;
+/// An ingest that would take the store past its size limit: transient,
+/// the MTA keeps the mail until an admin makes room.
+class quarantine_full : public std::runtime_error {
+public:
+    quarantine_full(std::uint64_t used, std::uint64_t limit);
+    [[nodiscard]] std::uint64_t used() const noexcept { return used_; }
+    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_; }
 
-/// Brings `db` from its user_version to quarantine_schema_version, one step
-/// per version, each step in its own transaction. Throws schema_error for a
-/// version above the known one, sqlite_error on failure.
-void migrate_quarantine(database& db);
+private:
+    std::uint64_t used_;
+    std::uint64_t limit_;
+};
+
+/// The schema version this code writes.
+inline constexpr int quarantine_schema_version = 2;
+
+/// Brings `db` from its user_version to `target` (the current version unless
+/// a test wants an old store), one step per version, each step in its own
+/// transaction. From version 2 on, the file is also switched to incremental
+/// auto-vacuum, with a VACUUM (outside any transaction) when it was not.
+/// Throws schema_error for a version above the known one, sqlite_error on
+/// failure.
+void migrate_quarantine(database& db, int target = quarantine_schema_version);
+
+/// The size limit when quarantine.max-size is not set: 10 GiB or 80 % of
+/// what the store may grow into (its file plus the free disk space),
+/// whichever is lower. Pure.
+std::uint64_t default_max_bytes(std::uint64_t file_bytes, std::uint64_t free_bytes) noexcept;
+
+/// Who releases an entry: a process on this machine, and since when.
+struct release_claim {
+    std::int64_t pid = 0;
+    std::int64_t at = 0;
+};
+
+struct claim_result {
+    enum class kind {
+        claimed,   ///< this release may send it
+        busy,      ///< another release holds a live claim (`holder`)
+        not_held,  ///< released or deleted (`state`)
+        unknown,   ///< no such entry
+    } what = kind::unknown;
+    entry_state state = entry_state::held;
+    std::optional<release_claim> holder;  ///< busy: the live claim; claimed: a stale one taken over
+};
+
+/// Disk use of the store: its pages, and those of them holding data.
+struct store_usage {
+    std::uint64_t file_bytes = 0;
+    std::uint64_t used_bytes = 0;
+};
 
 /// One message as the MTA hands it over.
 struct new_entry {
@@ -117,8 +164,11 @@ public:
     /// recipients among the entry's), that entry is held again with the
     /// new reason and attempts+1 instead, so a released message that fails
     /// again does not make a duplicate; a header naming any other entry is
-    /// ignored (anybody can write that header).
-    ingest_result ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id = std::nullopt);
+    /// ignored (anybody can write that header). A new entry that would
+    /// take the data past `max_bytes` throws quarantine_full; a repeated
+    /// delivery or a returned message adds no body and always goes in.
+    ingest_result ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id = std::nullopt,
+                         std::optional<std::uint64_t> max_bytes = std::nullopt);
 
     /// Newest last. Never reads message bodies.
     std::vector<entry_summary> list(const list_filter& f);
@@ -126,30 +176,46 @@ public:
     /// The raw message, nullopt if the entry is unknown or deleted.
     std::optional<std::string> message(std::int64_t id);
 
+    /// Moves a held entry to releasing under `mine`, in one transaction, so
+    /// of several releases racing for it exactly one gets `claimed`. An
+    /// entry already releasing is taken over only when `is_stale` says its
+    /// claimer is gone (crashed mid-release); the history records both.
+    claim_result claim_release(std::int64_t id, const release_claim& mine,
+                               const std::function<bool(const release_claim&)>& is_stale);
     /// After the MTA took the message: released, unless it already came
-    /// back (its attempts moved past `attempts_at_release`), in which case
-    /// it stays held and only the history says so. False if the entry was
-    /// not found.
-    bool mark_released(std::int64_t id, std::int64_t attempts_at_release, std::int64_t now, std::string_view detail);
-    /// A failed release: the entry stays as it was, the history keeps why.
-    void record_release_failure(std::int64_t id, std::int64_t now, std::string_view error);
+    /// back (its attempts moved past `attempts_at_release`) or is no longer
+    /// claimed by `pid`, in which case only the history changes. False if
+    /// the entry was not found.
+    bool mark_released(std::int64_t id, std::int64_t pid, std::int64_t attempts_at_release, std::int64_t now,
+                       std::string_view detail);
+    /// A failed release: the entry goes back to held (if `pid` still holds
+    /// the claim), the history keeps why.
+    void record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now, std::string_view error);
     /// Marks the entry deleted and drops its message; the metadata stays
     /// until purge. False if unknown or already deleted.
     bool remove(std::int64_t id, std::int64_t now);
 
     /// Removes released and deleted entries last changed before `cutoff`
     /// (and held ones too with `include_held`), with their message,
-    /// recipients and history. Returns how many entries went. Safe to call
-    /// periodically from the daemon with cutoff = now - quarantine.retention.
+    /// recipients and history, and gives the freed pages back to the file
+    /// system. Returns how many entries went. Safe to call periodically
+    /// from the daemon with cutoff = now - quarantine.retention.
     std::size_t purge(std::int64_t cutoff, bool include_held = false);
 
     /// Counts and message bytes by state and reason.
     std::vector<stats_row> stats();
 
+    store_usage usage();
+    /// `configured` (quarantine.max-size) or, unset, default_max_bytes of
+    /// this file and the free space of its file system now.
+    std::uint64_t max_bytes(std::optional<std::uint64_t> configured);
+
     [[nodiscard]] database& db() noexcept { return db_; }
 
 private:
     void add_history(std::int64_t id, std::int64_t at, std::string_view event, std::string_view detail);
+    void reclaim_space();
+    std::string path_;
     database db_;
 };
 

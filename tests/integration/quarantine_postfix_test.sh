@@ -120,7 +120,7 @@ copies=$(grep -l 'Subject: q-e2e-1' "$sink_dir"/* 2>/dev/null | wc -l)
 grep -lq '^X-Mxwarden-Quarantine-Id: 1' "$sink_dir"/* || fail "the delivered copy lacks X-Mxwarden-Quarantine-Id"
 q show 1 --json | grep_all '"state":"released"' || fail "entry 1 is not released"
 q release 1 2>"$work/again.err" && fail "releasing a released entry succeeded"
-grep -q 'not held' "$work/again.err" || fail "a second release does not say why it refused"
+grep -q 'was already released' "$work/again.err" || fail "a second release does not say why it refused"
 echo "--- mxwarden quarantine stats"
 q stats | tee "$work/stats.txt"
 grep -Eq '^released +dns-failure +1 ' "$work/stats.txt" || fail "stats does not count the released entry"

@@ -277,6 +277,9 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
         {"quarantine.release-via", "sendmail"},
         {"quarantine.release-via", "smtp:localhost:25"},
         {"quarantine.max-message-size", "0"},
+        {"quarantine.max-size", "10 G"},
+        {"quarantine.max-size", "0"},
+        {"quarantine.max-size", "-1G"},
     }));
     INFO(c.key << " = '" << c.value << "'");
     std::vector<std::string> errors;
@@ -284,6 +287,40 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
     REQUIRE(errors.size() == 1);
     INFO(errors.front());
     CHECK(errors.front().starts_with(c.key + ": "));
+}
+
+TEST_CASE("quarantine.max-size takes auto or a size with a binary suffix", "[config]")
+{
+    std::vector<std::string> errors;
+    auto def = base::build_config({}, cwd, errors);
+    REQUIRE(def);
+    CHECK_FALSE(def->quarantine.max_bytes);  // auto
+    auto cfg = base::build_config({{"quarantine.max-size", "500M"}}, cwd, errors);
+    REQUIRE(cfg);
+    CHECK(cfg->quarantine.max_bytes == 500ULL << 20);
+
+    struct row {
+        std::string_view in;
+        std::optional<std::uint64_t> want;
+    };
+    for (auto [in, want] : std::initializer_list<row>{
+             {"4096", 4096},
+             {"1k", 1024},
+             {"10G", 10ULL << 30},
+             {"2T", 2ULL << 40},
+             {"4194304T", 1ULL << 62},  // the largest accepted
+             {"4194305T", std::nullopt},
+             {"18446744073709551616", std::nullopt},  // past 64 bits
+             {"", std::nullopt},
+             {"G", std::nullopt},
+             {"0M", std::nullopt},
+             {"1GB", std::nullopt},
+             {"1.5G", std::nullopt},
+             {" 1G", std::nullopt},
+         }) {
+        INFO("'" << in << "'");
+        CHECK(base::parse_size(in) == want);
+    }
 }
 
 TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
