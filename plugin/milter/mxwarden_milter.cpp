@@ -15,10 +15,10 @@
 // main thread therefore leaves smfi_main to a thread of its own and waits
 // for SIGHUP, SIGTERM and SIGINT itself: SIGHUP re-reads the configuration,
 // the others stop the milter.
-#include "base/config.hpp"
 #include "base/logging.hpp"
 #include "milter/milter_options.hpp"
 #include "milter/milter_request.hpp"
+#include "milter/milter_settings.hpp"
 #include "milter/policy_client.hpp"
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
@@ -32,7 +32,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -532,96 +531,6 @@ sfsistat on_close(SMFICTX* ctx)
     std::unique_ptr<connection> c(conn_of(ctx));
     smfi_setpriv(ctx, nullptr);
     return SMFIS_CONTINUE;
-}
-
-// How the milter was started: the shared configuration's arguments (-c
-// FILE, --section.key=value) and the milter's own flags. A reload reads
-// the same again.
-struct invocation {
-    std::vector<std::string> config_args;  // argv[0] first, as parse_command_line wants
-    std::vector<std::string> flags;
-};
-
-invocation split_arguments(int argc, char** argv)
-{
-    invocation inv;
-    inv.config_args.emplace_back(argv[0]);
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        bool takes_value = a == "-c" || a == "--config" ||
-                           (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('=') == a.npos);
-        if (takes_value || a.starts_with("--config=") ||
-            (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('.') < a.find('='))) {
-            inv.config_args.emplace_back(a);
-            if (takes_value && i + 1 < argc)
-                inv.config_args.emplace_back(argv[++i]);
-        } else {
-            inv.flags.emplace_back(a);
-        }
-    }
-    return inv;
-}
-
-struct settings_read {
-    parsed_options parsed;              // the options, or help/version/error of the flags
-    std::vector<std::string> errors;    // the configuration does not validate
-    std::vector<std::string> warnings;  // base::config_warnings, on the values in effect
-};
-
-// The configuration file and overrides, then the milter's flags on top.
-settings_read read_settings(const invocation& inv)
-{
-    settings_read out;
-    std::vector<std::string> cargs = inv.config_args;
-    std::vector<char*> cargv;
-    for (auto& a : cargs)
-        cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    auto cmd = base::parse_command_line(static_cast<int>(cargs.size()), cargv.data(), {});
-    out.errors = cmd.errors;
-    std::optional<base::config> cfg;
-    if (out.errors.empty()) {
-        auto loaded = base::load_values(cmd.config_file, cmd.overrides);
-        out.errors = loaded.errors;
-        if (out.errors.empty())
-            cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
-    }
-    if (!cfg)
-        return out;
-    milter_options base;
-    const auto& l = cfg->milter.listen;
-    // libmilter spells its socket inet:PORT@HOST, inet6:PORT@HOST, unix:PATH.
-    base.listen = l.type == proto::endpoint::kind::unix_socket
-                      ? "unix:" + l.path
-                      : std::string(l.host.find(':') != std::string::npos ? "inet6:" : "inet:") +
-                            std::to_string(l.port) + "@" + l.host;
-    base.policy = cfg->milter.policy;
-    base.on_error_tempfail = cfg->milter.on_error_tempfail;
-    base.timeout = cfg->milter.timeout;
-    base.quarantine_db = cfg->quarantine.database;
-    base.quarantine_transport = cfg->routing.quarantine_transport;
-    base.max_message_bytes = cfg->quarantine.max_message_bytes;
-    base.log_syslog = cfg->log_syslog;
-    std::vector<std::string_view> flags(inv.flags.begin(), inv.flags.end());
-    out.parsed = parse_options(flags, base);
-    // Warn about the deadline actually used: --timeout overrides milter.timeout.
-    cfg->milter.timeout = out.parsed.options.timeout;
-    out.warnings = base::config_warnings(*cfg);
-    return out;
-}
-
-// Opens (and if need be creates) the store, so that a broken one shows at
-// start or reload, not at the first quarantined message. Empty on success.
-std::string check_store(const std::string& path)
-{
-    if (path.empty())
-        return {};
-    try {
-        store::quarantine_store check(path);
-        return {};
-    } catch (const std::exception& e) {
-        return "quarantine store " + path + ": " + e.what();
-    }
 }
 
 void log_warnings(const std::vector<std::string>& warnings)
