@@ -93,6 +93,27 @@ parsed_options parse_options(std::span<const std::string_view> args, milter_opti
     return r;
 }
 
+reload_plan plan_reload(const milter_options& running, const milter_options& fresh)
+{
+    reload_plan p;
+    p.next = fresh;
+    p.next.listen = running.listen;
+    p.next.log_syslog = running.log_syslog;
+    auto note = [](std::vector<std::string>& to, bool changed, std::string_view key) {
+        if (changed)
+            to.emplace_back(key);
+    };
+    note(p.restart_needed, fresh.listen != running.listen, "milter.listen");
+    note(p.restart_needed, fresh.log_syslog != running.log_syslog, "log.target");
+    note(p.applied, !(fresh.policy == running.policy), "milter.policy");
+    note(p.applied, fresh.on_error_tempfail != running.on_error_tempfail, "milter.on-error");
+    note(p.applied, fresh.timeout != running.timeout, "milter.timeout");
+    note(p.applied, fresh.quarantine_db != running.quarantine_db, "quarantine.database");
+    note(p.applied, fresh.quarantine_transport != running.quarantine_transport, "routing.quarantine-transport");
+    note(p.applied, fresh.max_message_bytes != running.max_message_bytes, "quarantine.max-message-size");
+    return p;
+}
+
 std::string_view usage() noexcept
 {
     return "usage: mxwarden-milter [-c FILE] [--section.key=value ...] [options]\n"

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mxw::milter {
 
@@ -31,6 +32,8 @@ struct milter_options {
     std::string quarantine_transport = "mxq";
     /// Largest message captured for the quarantine (quarantine.max-message-size).
     std::size_t max_message_bytes = 50 * 1024 * 1024;
+    /// Log to syslog (facility mail) instead of stderr (log.target).
+    bool log_syslog = false;
 };
 
 struct parsed_options {
@@ -43,6 +46,18 @@ struct parsed_options {
 /// `args` without the program name, laid over `base` (the values from the
 /// configuration file).
 parsed_options parse_options(std::span<const std::string_view> args, milter_options base = {});
+
+/// What a reload (SIGHUP) does with freshly read settings. The listen
+/// socket is opened once, before libmilter starts its threads, and the log
+/// target once at start: those keep their running values and are named in
+/// `restart_needed`. Everything else takes effect for the next request.
+struct reload_plan {
+    milter_options next;                   ///< `fresh`, with the restart-only settings as running
+    std::vector<std::string> applied;      ///< config keys whose new value takes effect now
+    std::vector<std::string> restart_needed;  ///< config keys changed that only a restart applies
+};
+
+reload_plan plan_reload(const milter_options& running, const milter_options& fresh);
 
 /// The --help text.
 std::string_view usage() noexcept;

@@ -8,11 +8,17 @@
 // libmilter owns the threads: Debian builds it with a worker pool, so one
 // connection's callbacks may run on different threads, one after another.
 // All per-connection state therefore lives behind smfi_setpriv; the only
-// process-wide values are the settings (written once before smfi_main) and
-// a counter for log lines.
-#include "base/config.hpp"
+// process-wide values are the shared state (settings behind a lock, since
+// SIGHUP replaces them; the logger) and a counter for log lines.
+//
+// Signals: smfi_main's own signal thread stops the milter on SIGHUP. The
+// main thread therefore leaves smfi_main to a thread of its own and waits
+// for SIGHUP, SIGTERM and SIGINT itself: SIGHUP re-reads the configuration,
+// the others stop the milter.
+#include "base/logging.hpp"
 #include "milter/milter_options.hpp"
 #include "milter/milter_request.hpp"
+#include "milter/milter_settings.hpp"
 #include "milter/policy_client.hpp"
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
@@ -22,16 +28,18 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <netinet/in.h>
 #include <optional>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -43,23 +51,67 @@
 namespace mxw::milter {
 namespace {
 
-// Set once in main() before smfi_main starts any thread, read-only after:
-// libmilter's callbacks carry no user pointer.
-const milter_options* settings = nullptr;
+// What every libmilter thread shares: the settings, which a reload swaps
+// whole, and the logger, whose stderr buffer is not thread-safe.
+class shared_state {
+public:
+    explicit shared_state(std::shared_ptr<const milter_options> o)
+        : settings_(std::move(o)), log_(settings_->log_syslog, "mxwarden-milter")
+    {
+    }
+
+    [[nodiscard]] std::shared_ptr<const milter_options> settings() const
+    {
+        std::lock_guard lock(mutex_);
+        return settings_;
+    }
+    void replace(std::shared_ptr<const milter_options> o)
+    {
+        std::lock_guard lock(mutex_);
+        settings_ = std::move(o);
+    }
+    void log(base::logger::level l, std::string_view line)
+    {
+        std::lock_guard lock(log_mutex_);
+        switch (l) {
+        case base::logger::level::info: log_.info(line); break;
+        case base::logger::level::warning: log_.warning(line); break;
+        case base::logger::level::error: log_.error(line); break;
+        }
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const milter_options> settings_;
+    std::mutex log_mutex_;
+    base::logger log_;  // no scheduler: every line is written at once
+};
+
+// Set once in main() before smfi_main starts any thread: libmilter's
+// callbacks carry no user pointer.
+shared_state* shared = nullptr;
 // Numbers connections in the log only.
 std::atomic<unsigned long> connection_counter{0};
 
-// One write(2) per line: lines from different threads never interleave.
-void log_line(std::string line)
-{
-    line.push_back('\n');
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
-}
+void log_line(std::string_view line) { shared->log(base::logger::level::info, line); }
 
 struct connection {
-    explicit connection(const milter_options& o) : client(o.policy, o.timeout), id(++connection_counter) {}
+    connection() : id(++connection_counter) { refresh(); }
 
-    policy_client client;
+    /// Picks up settings a reload replaced: the next request goes to the
+    /// policy endpoint, with the timeout, now configured.
+    void refresh()
+    {
+        auto now = shared->settings();
+        if (now == opts)
+            return;
+        if (!opts || !(now->policy == opts->policy) || now->timeout != opts->timeout)
+            client.emplace(now->policy, now->timeout);
+        opts = std::move(now);
+    }
+
+    std::shared_ptr<const milter_options> opts;  // the settings this connection's requests use
+    std::optional<policy_client> client;
     unsigned long id;
     proto::policy_request base;   // client attributes and HELO name: the whole connection
     std::string daemon_name;
@@ -94,7 +146,7 @@ connection& ensure_conn(SMFICTX* ctx)
 {
     if (auto* c = conn_of(ctx))
         return *c;
-    auto owned = std::make_unique<connection>(*settings);
+    auto owned = std::make_unique<connection>();
     if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS)
         throw std::runtime_error("smfi_setpriv failed");
     return *owned.release();
@@ -147,6 +199,8 @@ void append_kv(std::string& line, std::string_view key, std::string_view value)
 // cannot be asked. One log line either way.
 milter_verdict ask(connection& c, stage s, std::string_view recipient)
 {
+    c.refresh();
+    const milter_options& o = *c.opts;
     proto::policy_request req = c.base;
     req.protocol_state = std::string(protocol_state(s));
     req.queue_id = c.queue_id;
@@ -161,9 +215,9 @@ milter_verdict ask(connection& c, stage s, std::string_view recipient)
         // The daemon tags a message once per instance.
         req.instance = std::to_string(c.id) + "." + std::to_string(c.messages);
     }
-    policy_client::answer a = c.client.ask(req);
-    milter_verdict v = a.ok ? map_action(proto::parse_policy_action(a.action), settings->quarantine_transport)
-                            : on_error_verdict(settings->on_error_tempfail);
+    policy_client::answer a = c.client->ask(req);
+    milter_verdict v = a.ok ? map_action(proto::parse_policy_action(a.action), o.quarantine_transport)
+                            : on_error_verdict(o.on_error_tempfail);
 
     std::string line = a.ok ? "decision" : "policy-error";
     append_kv(line, "conn", std::to_string(c.id));
@@ -179,12 +233,12 @@ milter_verdict ask(connection& c, stage s, std::string_view recipient)
         append_kv(line, "action", a.action);
     } else {
         append_kv(line, "error", a.error);
-        append_kv(line, "on_error", settings->on_error_tempfail ? "tempfail" : "accept");
+        append_kv(line, "on_error", o.on_error_tempfail ? "tempfail" : "accept");
     }
     append_kv(line, "verdict", kind_name(v.what));
     if (!v.note.empty())
         append_kv(line, "note", v.note);
-    log_line(std::move(line));
+    log_line(line);
     return v;
 }
 
@@ -195,7 +249,7 @@ sfsistat reply(SMFICTX* ctx, connection& c, const milter_verdict& v, sfsistat st
         std::string line = "setreply-failed";
         append_kv(line, "conn", std::to_string(c.id));
         append_kv(line, "rcode", v.rcode);
-        log_line(std::move(line));
+        log_line(line);
     }
     return status;
 }
@@ -243,14 +297,15 @@ void log_quarantine(const connection& c, std::string_view event, std::string_vie
     append_kv(line, "sender", c.sender);
     append_kv(line, "recipients", std::to_string(c.recipients.size()));
     append_kv(line, key, value);
-    log_line(std::move(line));
+    log_line(line);
 }
 
 // The quarantine verdict at the end of the message: stored, then discarded;
 // anything that keeps it from the store leaves the message with the sender.
 sfsistat quarantine(SMFICTX* ctx, connection& c)
 {
-    if (settings->quarantine_db.empty()) {
+    const milter_options& o = *c.opts;
+    if (o.quarantine_db.empty()) {
         log_quarantine(c, "quarantine-failed", "error", "no --quarantine-db configured");
         return reply(ctx, c, temporary("quarantine not available, try again later"), SMFIS_TEMPFAIL);
     }
@@ -279,7 +334,7 @@ sfsistat quarantine(SMFICTX* ctx, connection& c)
         e.sender = c.sender;
         e.recipients = c.recipients;
         e.message = c.capture->data();
-        store::quarantine_store qs(settings->quarantine_db);
+        store::quarantine_store qs(o.quarantine_db);
         auto r = qs.ingest(e, static_cast<std::int64_t>(std::time(nullptr)));
         log_quarantine(c, "quarantined", "entry", std::to_string(r.id));
         return SMFIS_DISCARD;
@@ -301,7 +356,7 @@ sfsistat guarded(SMFICTX* ctx, const char* where, F&& f) noexcept
         std::string line = "callback-error";
         append_kv(line, "callback", where);
         append_kv(line, "error", e.what());
-        log_line(std::move(line));
+        log_line(line);
         (void)ctx;
         return SMFIS_TEMPFAIL;
     }
@@ -399,7 +454,7 @@ sfsistat on_data(SMFICTX* ctx)
         // Only a message already marked for the quarantine is kept in
         // memory; the others pass by.
         if (c.quarantine_reason)
-            c.capture.emplace(settings->max_message_bytes);
+            c.capture.emplace(c.opts->max_message_bytes);
         return SMFIS_CONTINUE;
     });
 }
@@ -454,7 +509,7 @@ sfsistat on_eom(SMFICTX* ctx)
                     append_kv(line, "conn", std::to_string(c.id));
                     append_kv(line, "queue_id", c.queue_id);
                     append_kv(line, "header", name);
-                    log_line(std::move(line));
+                    log_line(line);
                 }
             }
         }
@@ -478,18 +533,119 @@ sfsistat on_close(SMFICTX* ctx)
     return SMFIS_CONTINUE;
 }
 
-int run(const milter_options& o)
+void log_warnings(const std::vector<std::string>& warnings)
 {
-    settings = &o;
-    if (!o.quarantine_db.empty()) {
-        // Fail at startup, not at the first quarantined message: this
-        // creates the store (and its directory) and checks its schema.
-        try {
-            store::quarantine_store check(o.quarantine_db);
-        } catch (const std::exception& e) {
-            std::cerr << "mxwarden-milter: quarantine store " << o.quarantine_db << ": " << e.what() << "\n";
-            return 78;
+    for (const auto& w : warnings) {
+        std::string line = "event=config-warning";
+        append_kv(line, "warning", w);
+        shared->log(base::logger::level::warning, line);
+    }
+}
+
+// SIGHUP: read the configuration again as at start. A configuration that
+// does not validate changes nothing; settings only a restart can apply are
+// named and keep their running values.
+void reload(const invocation& inv)
+{
+    auto r = read_settings(inv);
+    if (r.errors.empty() && !r.parsed.error.empty())
+        r.errors.push_back(r.parsed.error);
+    auto running = shared->settings();
+    if (r.errors.empty() && r.parsed.options.quarantine_db != running->quarantine_db)
+        if (auto e = check_store(r.parsed.options.quarantine_db); !e.empty())
+            r.errors.push_back(std::move(e));
+    if (!r.errors.empty()) {
+        for (const auto& e : r.errors) {
+            std::string line = "event=reload-failed";
+            append_kv(line, "error", e);
+            append_kv(line, "kept", "running settings");
+            shared->log(base::logger::level::error, line);
         }
+        return;
+    }
+    reload_plan plan = plan_reload(*running, r.parsed.options);
+    for (const auto& key : plan.restart_needed) {
+        std::string line = "event=reload-needs-restart";
+        append_kv(line, "key", key);
+        shared->log(base::logger::level::warning, line);
+    }
+    log_warnings(r.warnings);
+    shared->replace(std::make_shared<const milter_options>(std::move(plan.next)));
+    std::string changed;
+    for (const auto& key : plan.applied)
+        changed.append(changed.empty() ? "" : ",").append(key);
+    auto now = shared->settings();
+    std::string line = "event=reloaded";
+    append_kv(line, "changed", changed.empty() ? "none" : changed);
+    append_kv(line, "policy", proto::to_string(now->policy));
+    append_kv(line, "on_error", now->on_error_tempfail ? "tempfail" : "accept");
+    append_kv(line, "timeout_ms", std::to_string(now->timeout.count()));
+    append_kv(line, "quarantine", now->quarantine_db);
+    log_line(line);
+}
+
+// Reloads run here, off the signal-waiting thread, so that thread is back
+// in sigwait at once (see run()).
+class reloader {
+public:
+    explicit reloader(const invocation& inv) : inv_(inv), thread_([this] { loop(); }) {}
+    ~reloader()
+    {
+        {
+            std::lock_guard lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    reloader(const reloader&) = delete;
+    reloader& operator=(const reloader&) = delete;
+
+    void request()
+    {
+        {
+            std::lock_guard lock(m_);
+            pending_ = true;  // HUPs that come during a reload make one more
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void loop()
+    {
+        std::unique_lock lock(m_);
+        for (;;) {
+            cv_.wait(lock, [this] { return pending_ || stop_; });
+            if (stop_)
+                return;
+            pending_ = false;
+            lock.unlock();
+            try {
+                reload(inv_);
+            } catch (const std::exception& e) {
+                std::string line = "event=reload-failed";
+                append_kv(line, "error", e.what());
+                append_kv(line, "kept", "running settings");
+                shared->log(base::logger::level::error, line);
+            }
+            lock.lock();
+        }
+    }
+
+    const invocation& inv_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool pending_ = false;
+    bool stop_ = false;
+    std::thread thread_;  // last: starts once the members above exist
+};
+
+int run(const invocation& inv, const sigset_t& signals)
+{
+    const milter_options& o = *shared->settings();
+    if (auto e = check_store(o.quarantine_db); !e.empty()) {
+        shared->log(base::logger::level::error, "event=start-failed error=" + proto::log_value(e));
+        return 78;
     }
     smfiDesc desc{};
     desc.xxfi_name = const_cast<char*>("mxwarden");
@@ -509,13 +665,15 @@ int run(const milter_options& o)
     desc.xxfi_negotiate = on_negotiate;
 
     if (smfi_setconn(const_cast<char*>(o.listen.c_str())) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {
-        std::cerr << "mxwarden-milter: cannot set up libmilter for " << o.listen << "\n";
+        shared->log(base::logger::level::error,
+                    "event=start-failed error=" + proto::log_value("cannot set up libmilter for " + o.listen));
         return 78;
     }
     // Opens the socket now (removing a stale unix socket) so that a bad
     // address fails here, with a message, instead of inside smfi_main.
     if (smfi_opensocket(true) != MI_SUCCESS) {
-        std::cerr << "mxwarden-milter: cannot listen on " << o.listen << "\n";
+        shared->log(base::logger::level::error,
+                    "event=start-failed error=" + proto::log_value("cannot listen on " + o.listen));
         return 71;
     }
     std::string line = "event=ready";
@@ -524,8 +682,33 @@ int run(const milter_options& o)
     append_kv(line, "on_error", o.on_error_tempfail ? "tempfail" : "accept");
     append_kv(line, "timeout_ms", std::to_string(o.timeout.count()));
     append_kv(line, "quarantine", o.quarantine_db);
-    log_line(std::move(line));
-    int rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+    log_line(line);
+
+    reloader reloads(inv);
+    std::atomic<int> rc{0};
+    pthread_t main_thread = pthread_self();
+    std::thread milter([&rc, main_thread] {
+        rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+        // However smfi_main ended, wake the main thread so it stops waiting
+        // for signals; aimed at that thread, this SIGTERM reaches nobody else.
+        pthread_kill(main_thread, SIGTERM);
+    });
+    // libmilter's signal thread waits for the same three signals. Linux
+    // hands a signal sent to the process to its main thread first whenever
+    // that thread takes it (kernel/signal.c, complete_signal), and this
+    // thread is always back in sigwait within microseconds, since reloads
+    // run on their own thread. A second SIGHUP inside that gap would still
+    // reach libmilter and stop the milter; systemd's ExecReload sends one.
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reloads.request();
+    }
+    smfi_stop();
+    milter.join();
     log_line("event=stopped");
     return rc;
 }
@@ -535,10 +718,9 @@ int run(const milter_options& o)
 
 int main(int argc, char** argv)
 {
-    // libmilter's signal thread stops the milter on SIGHUP/SIGTERM and
-    // aborts on SIGINT; a thread started before smfi_main would keep the
-    // default dispositions and could take those signals instead. Blocking
-    // them first makes every thread inherit the mask.
+    // Block the three signals before any thread exists, so that every
+    // thread (libmilter's included) inherits the mask and only sigwait
+    // takes them; run() says who waits for them.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -546,55 +728,14 @@ int main(int argc, char** argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    // The shared configuration first (-c FILE, --section.key=value), then
-    // the milter's own flags on top.
-    std::vector<std::string> config_args{argv[0]};
-    std::vector<std::string_view> args;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        bool takes_value = a == "-c" || a == "--config" ||
-                           (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('=') == a.npos);
-        if (takes_value || a.starts_with("--config=") ||
-            (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('.') < a.find('='))) {
-            config_args.emplace_back(a);
-            if (takes_value && i + 1 < argc)
-                config_args.emplace_back(argv[++i]);
-        } else {
-            args.push_back(a);
-        }
-    }
-    std::vector<char*> cargv;
-    for (auto& s : config_args)
-        cargv.push_back(s.data());
-    cargv.push_back(nullptr);
-    auto cmd = mxw::base::parse_command_line(static_cast<int>(config_args.size()), cargv.data(), {});
-    std::vector<std::string> errors = cmd.errors;
-    std::optional<mxw::base::config> cfg;
-    if (errors.empty()) {
-        auto loaded = mxw::base::load_values(cmd.config_file, cmd.overrides);
-        errors = loaded.errors;
-        if (errors.empty())
-            cfg = mxw::base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
-    }
-    if (!cfg) {
-        for (const auto& e : errors)
+    auto inv = mxw::milter::split_arguments(argc, argv);
+    auto r = mxw::milter::read_settings(inv);
+    if (!r.errors.empty()) {
+        for (const auto& e : r.errors)
             std::cerr << "mxwarden-milter: config: " << e << "\n";
         return 78;
     }
-    mxw::milter::milter_options base;
-    const auto& l = cfg->milter.listen;
-    // libmilter spells its socket inet:PORT@HOST, inet6:PORT@HOST, unix:PATH.
-    base.listen = l.type == mxw::proto::endpoint::kind::unix_socket
-                      ? "unix:" + l.path
-                      : std::string(l.host.find(':') != std::string::npos ? "inet6:" : "inet:") +
-                            std::to_string(l.port) + "@" + l.host;
-    base.policy = cfg->milter.policy;
-    base.on_error_tempfail = cfg->milter.on_error_tempfail;
-    base.timeout = cfg->milter.timeout;
-    base.quarantine_db = cfg->quarantine.database;
-    base.quarantine_transport = cfg->routing.quarantine_transport;
-    base.max_message_bytes = cfg->quarantine.max_message_bytes;
-    auto p = mxw::milter::parse_options(args, base);
+    auto& p = r.parsed;
     if (!p.error.empty()) {
         std::cerr << "mxwarden-milter: " << p.error << "\n" << mxw::milter::usage();
         return 64;
@@ -607,5 +748,8 @@ int main(int argc, char** argv)
         std::cout << "mxwarden-milter " MXWARDEN_VERSION "\n";
         return 0;
     }
-    return mxw::milter::run(p.options);
+    mxw::milter::shared_state state(std::make_shared<const mxw::milter::milter_options>(p.options));
+    mxw::milter::shared = &state;
+    mxw::milter::log_warnings(r.warnings);
+    return mxw::milter::run(inv, set);
 }

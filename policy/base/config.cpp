@@ -39,7 +39,7 @@ constexpr std::array<option_spec, 66> options{{
     {"dns.transparent-zones", "", "special-use zones libunbound answers itself that should be asked upstream, "
                                   "e.g. an internal 10.in-addr.arpa."},
     {"dns.max-inflight", "256", "most DNS queries in flight at once; more wait their turn"},
-    {"policy.deadline", "9s", "deadline for all lookups of one policy request"},
+    {"policy.deadline", "6s", "deadline for all lookups of one policy request; keep it at least 1s below milter.timeout"},
     {"policy.deadline-action", "ignore", "answer when policy.deadline passes: ignore (fail open) | tag | defer | reject | quarantine"},
     {"policy.max-connections", "1000", "most concurrent policy connections (about one per smtpd process)"},
     {"policy.idle-timeout", "600s", "close a policy connection idle this long"},
@@ -92,7 +92,7 @@ constexpr std::array<option_spec, 66> options{{
     {"milter.on-error", "accept", "when the daemon cannot be asked within milter.timeout: accept (logged) | "
                                   "tempfail (451 4.3.0)"},
     {"milter.timeout", "8s", "deadline of one milter request; keep it below the MTA's milter timeout (Sendmail "
-                             "T=R, 10s by default) and policy.deadline at or below it"},
+                             "T=R, 10s by default) and policy.deadline at least 1s below it"},
     {"probe.connect-timeout", "10s", "TCP connect deadline of one banner probe"},
     {"probe.banner-timeout", "30s", "wait for the complete 220 greeting (postscreen and greet pauses delay it on purpose)"},
     {"probe.max-concurrent", "32", "most probes in flight, all destinations together"},
@@ -438,6 +438,29 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     if (errors.size() != before)
         return std::nullopt;
     return cfg;
+}
+
+std::vector<std::string> config_warnings(const config& cfg)
+{
+    auto text = [](std::chrono::milliseconds d) {
+        return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+    };
+    std::vector<std::string> out;
+    // Under slow DNS the daemon answers at policy.deadline (fail open); if
+    // the milter's own deadline comes first, it applies milter.on-error
+    // instead, which may be a tempfail the daemon never meant.
+    if (cfg.policy.deadline + milter_deadline_margin > cfg.milter.timeout)
+        out.push_back("policy.deadline (" + text(cfg.policy.deadline) + ") is not at least " +
+                      text(milter_deadline_margin) + " below milter.timeout (" + text(cfg.milter.timeout) +
+                      "): with slow DNS the milter gives up (milter.on-error) before the daemon's own answer "
+                      "arrives");
+    // A Sendmail that times the milter out first skips it silently (no F=
+    // flag) or tempfails: the milter must answer before that.
+    if (cfg.milter.timeout >= mta_milter_read_timeout)
+        out.push_back("milter.timeout (" + text(cfg.milter.timeout) + ") is not below Sendmail's default milter "
+                      "read timeout (T=R:" + text(mta_milter_read_timeout) + "): raise T=R in INPUT_MAIL_FILTER, "
+                      "or lower milter.timeout");
+    return out;
 }
 
 loaded load_values(const std::string& file, const value_map& overrides)

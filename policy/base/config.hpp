@@ -91,6 +91,18 @@ struct loaded {
     std::vector<std::string> errors;  ///< parse errors (unknown key, bad syntax)
 };
 
+/// How far policy.deadline must stay below milter.timeout: the daemon's
+/// fail-open answer still has to travel back to the milter.
+inline constexpr std::chrono::milliseconds milter_deadline_margin{1000};
+/// Sendmail's default milter read timeout (T=R:10s), the tightest an MTA
+/// gives a milter by default (Postfix's milter_command_timeout is 30s).
+inline constexpr std::chrono::milliseconds mta_milter_read_timeout{10000};
+
+/// Settings that validate but work against each other, one sentence each
+/// naming the keys (empty when none). `mxwardend --check-config` and
+/// mxwarden-milter at start print them; they never stop a start.
+std::vector<std::string> config_warnings(const config& cfg);
+
 /// Reads `file` (or the default file if it exists and `file` is empty) and
 /// lays `overrides` ("section.key" -> value) on top.
 loaded load_values(const std::string& file, const value_map& overrides);

@@ -1,8 +1,11 @@
 #include "dns/unbound_resolver.hpp"
 
+#include "proto/dns_message.hpp"
+
 #include <unbound.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -17,7 +20,49 @@ struct result_deleter {
     void operator()(ub_result* r) const noexcept { ub_resolve_free(r); }
 };
 
-answer convert(const std::string& name, rrtype type, int err, ub_result* r)
+// RFC 2308 §5: a negative answer keeps min(SOA TTL, SOA MINIMUM) from its
+// authority section. Without an SOA it should not be cached at all, yet
+// libunbound 1.17 then reports a TTL of 32768 s (checked against a test
+// server), which our caches would honour for up to an hour. Such answers
+// get 0 here: the policy cache skips them and a route keeps only its
+// routing.min-ttl floor. libunbound still holds them about 5 s itself, so
+// repeated lookups do not reach the upstream server.
+std::uint32_t negative_ttl(const ub_result* r)
+{
+    if (r->answer_packet == nullptr || r->answer_len <= 0)
+        return 0;
+    auto reply = proto::parse_dns_reply(std::span<const std::uint8_t>(
+        static_cast<const std::uint8_t*>(r->answer_packet), static_cast<std::size_t>(r->answer_len)));
+    if (!reply || !reply->negative_ttl)
+        return 0;
+    return std::min(*reply->negative_ttl, static_cast<std::uint32_t>(r->ttl > 0 ? r->ttl : 0));
+}
+
+// libunbound only notes the trust anchor file name and reads it at the first
+// lookup; a missing or empty file would then fail every lookup, silently.
+// Check it up front so the daemon refuses to start instead.
+bool trust_anchor_usable(const std::string& path, std::string& error)
+{
+    std::ifstream in(path);
+    if (!in) {
+        error = "dns.trust-anchor-file " + path + ": cannot be read";
+        return false;
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string w;
+        while (words >> w && w.front() != ';')
+            if (w == "DS" || w == "DNSKEY")
+                return true;
+    }
+    error = "dns.trust-anchor-file " + path + ": no DS or DNSKEY record in it";
+    return false;
+}
+
+}  // namespace
+
+answer convert_result(const std::string& name, rrtype type, int err, const ub_result* r)
 {
     answer a;
     a.name = name;
@@ -37,6 +82,7 @@ answer convert(const std::string& name, rrtype type, int err, ub_result* r)
     // SERVFAIL and REFUSED arrive as an rcode, not as an API error.
     if (r->rcode == 3) {
         a.st = status::nxdomain;
+        a.ttl = negative_ttl(r);
         return a;
     }
     if (r->rcode != 0) {
@@ -47,6 +93,7 @@ answer convert(const std::string& name, rrtype type, int err, ub_result* r)
     }
     if (!r->havedata) {
         a.st = status::nodata;
+        a.ttl = negative_ttl(r);
         return a;
     }
     bool malformed = false;
@@ -75,30 +122,6 @@ answer convert(const std::string& name, rrtype type, int err, ub_result* r)
     }
     return a;
 }
-
-// libunbound only notes the trust anchor file name and reads it at the first
-// lookup; a missing or empty file would then fail every lookup, silently.
-// Check it up front so the daemon refuses to start instead.
-bool trust_anchor_usable(const std::string& path, std::string& error)
-{
-    std::ifstream in(path);
-    if (!in) {
-        error = "dns.trust-anchor-file " + path + ": cannot be read";
-        return false;
-    }
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream words(line);
-        std::string w;
-        while (words >> w && w.front() != ';')
-            if (w == "DS" || w == "DNSKEY")
-                return true;
-    }
-    error = "dns.trust-anchor-file " + path + ": no DS or DNSKEY record in it";
-    return false;
-}
-
-}  // namespace
 
 class unbound_resolver::unbound_backend final : public backend {
 public:
@@ -149,7 +172,7 @@ private:
             return;
         std::unique_ptr<pending> owned = std::move(it->second);
         map.erase(it);
-        owned->done(convert(owned->name, owned->type, err, r.get()));
+        owned->done(convert_result(owned->name, owned->type, err, r.get()));
     }
 
     void arm()

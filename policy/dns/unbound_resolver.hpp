@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+struct ub_result;
+
 namespace mxw::dns {
 
 enum class transport { udp_then_tcp, tcp_only, udp_only };
@@ -30,6 +32,12 @@ struct unbound_options {
 
     bool operator==(const unbound_options&) const = default;
 };
+
+/// One libunbound result as an answer for `name`/`type`: `err` is the
+/// callback's error code, `r` may be null. Negative answers carry the RFC
+/// 2308 TTL from the SOA in the reply, or 0 when it has none. Exposed for
+/// the unit tests; the resolver is its only other caller.
+answer convert_result(const std::string& name, rrtype type, int err, const ub_result* r);
 
 class unbound_resolver final : public resolver {
 public:

@@ -21,7 +21,7 @@ struct policy_config {
     bool sender_check = true;
     bool client_check = true;
     action_table actions{};  ///< indexed by outcome; see default_actions()
-    std::chrono::milliseconds deadline{9000};  ///< whole request, all lookups
+    std::chrono::milliseconds deadline{6000};  ///< whole request, all lookups
     action deadline_action = action::ignore;   ///< fail open when it is exceeded
     std::string quarantine_transport = "mxq";
     std::string tag_header = "X-Mxwarden";

@@ -4,6 +4,8 @@
 #include "proto/limits.hpp"
 #include "proto/sanitize.hpp"
 
+#include <algorithm>
+
 namespace mxw::proto {
 namespace {
 
@@ -194,6 +196,15 @@ std::optional<dns_reply> parse_dns_reply(std::span<const std::uint8_t> wire)
         }
         if (i < an)
             out.answers.push_back(dns_record{to_lower(*name), type, ttl, rdata_text(type, rd, offset, r)});
+        // SOA RDATA ends in five fixed 32-bit fields, MINIMUM last, after
+        // two names of at least one byte each.
+        constexpr std::uint16_t soa = 6;
+        if (i >= an && i < an + ns && type == soa && len >= 22 && !out.negative_ttl) {
+            std::uint32_t minimum = static_cast<std::uint32_t>(rd[len - 4]) << 24 |
+                                    static_cast<std::uint32_t>(rd[len - 3]) << 16 |
+                                    static_cast<std::uint32_t>(rd[len - 2]) << 8 | rd[len - 1];
+            out.negative_ttl = std::min(ttl, minimum);
+        }
     }
     return out;
 }

@@ -2,7 +2,8 @@
 // §4.1, EDNS0 RFC 6891) for `mxwarden doctor` to ask one server one
 // question over one transport and see what really comes back: the rcode,
 // the TC bit, the answer records, and whether the server spoke EDNS. The
-// daemon itself never uses this (libunbound does its DNS). Pure code.
+// daemon does its DNS with libunbound and reads only the negative-caching
+// TTL of the replies libunbound hands back (dns/unbound_resolver). Pure code.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -35,6 +36,10 @@ struct dns_reply {
     bool has_opt = false;
     std::uint16_t edns_size = 0;  ///< the server's advertised UDP size, if has_opt
     std::vector<dns_record> answers;
+    /// RFC 2308 §5: how long a negative answer may be kept, min(SOA TTL,
+    /// SOA MINIMUM) of the first SOA in the authority section; nullopt when
+    /// the reply has no SOA there (such an answer should not be cached).
+    std::optional<std::uint32_t> negative_ttl;
 };
 
 /// Parses a whole reply. Names may be compressed (pointers must point

@@ -503,3 +503,43 @@ TEST_CASE("TTLs kept in whole seconds refuse sub-second values", "[config]")
         CHECK(errors[0].starts_with(std::string(key) + ": '500ms' must be at least 1s"));
     }
 }
+
+TEST_CASE("the default deadlines run in order: daemon, then milter, then the MTA", "[config][warnings]")
+{
+    auto cfg = build_ok({});
+    // The daemon's fail-open answer must reach the milter before the
+    // milter's own deadline, and the milter must answer before Sendmail's
+    // default milter read timeout (T=R:10s) skips or tempfails it.
+    CHECK(cfg.policy.deadline + base::milter_deadline_margin <= cfg.milter.timeout);
+    CHECK(cfg.milter.timeout < base::mta_milter_read_timeout);
+    CHECK(base::config_warnings(cfg).empty());
+}
+
+TEST_CASE("config_warnings names deadlines that work against each other", "[config][warnings]")
+{
+    struct row {
+        const char* label;
+        base::value_map values;
+        std::vector<std::string> starts;  // one per expected warning
+    };
+    const std::vector<row> rows = {
+        {"the old defaults: 9s over 8s", {{"policy.deadline", "9s"}, {"milter.timeout", "8s"}},
+         {"policy.deadline (9s) is not at least 1s below milter.timeout (8s)"}},
+        {"equal", {{"policy.deadline", "8s"}, {"milter.timeout", "8s"}},
+         {"policy.deadline (8s) is not at least 1s below milter.timeout (8s)"}},
+        {"inside the margin", {{"policy.deadline", "7500ms"}, {"milter.timeout", "8s"}},
+         {"policy.deadline (7500ms) is not at least 1s below milter.timeout (8s)"}},
+        {"exactly the margin", {{"policy.deadline", "7s"}, {"milter.timeout", "8s"}}, {}},
+        {"milter at Sendmail's read timeout", {{"policy.deadline", "5s"}, {"milter.timeout", "10s"}},
+         {"milter.timeout (10s) is not below Sendmail's default milter read timeout (T=R:10s)"}},
+        {"both", {{"policy.deadline", "20s"}, {"milter.timeout", "12s"}},
+         {"policy.deadline (20s)", "milter.timeout (12s)"}},
+    };
+    for (const auto& r : rows) {
+        INFO(r.label);
+        auto warnings = base::config_warnings(build_ok(r.values));
+        REQUIRE(warnings.size() == r.starts.size());
+        for (std::size_t i = 0; i < warnings.size(); ++i)
+            CHECK(warnings[i].starts_with(r.starts[i]));
+    }
+}

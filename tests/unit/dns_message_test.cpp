@@ -130,3 +130,61 @@ TEST_CASE("parse_dns_reply refuses loops, forward pointers and queries", "[dns_m
     REQUIRE(r);
     CHECK(r->answers[0].rdata_text == "malformed");
 }
+
+namespace {
+
+// An NXDOMAIN reply to `q` whose authority section holds `ns` (nscount 1
+// when not empty).
+std::vector<std::uint8_t> negative_reply(const std::string& q, const std::vector<std::uint8_t>& ns)
+{
+    auto w = reply_to(q, 0x0080 | 3, 0, ns);
+    w[9] = ns.empty() ? 0 : 1;
+    return w;
+}
+
+// SOA for the question name (pointer to 12): mname ".", rname ".", then
+// serial, refresh, retry, expire, minimum; record TTL `ttl`.
+std::vector<std::uint8_t> soa_record(std::uint32_t ttl, std::uint32_t minimum)
+{
+    auto be32 = [](std::uint32_t v) {
+        return std::vector<std::uint8_t>{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                         static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+    };
+    std::vector<std::uint8_t> rr = {0xc0, 12, 0, 6, 0, 1};
+    auto t = be32(ttl);
+    rr.insert(rr.end(), t.begin(), t.end());
+    rr.insert(rr.end(), {0, 22, 0, 0});
+    for (std::uint32_t v : {1u, 7200u, 900u, 1209600u, minimum}) {
+        auto b = be32(v);
+        rr.insert(rr.end(), b.begin(), b.end());
+    }
+    return rr;
+}
+
+}  // namespace
+
+TEST_CASE("parse_dns_reply: the negative TTL is min(SOA TTL, MINIMUM), none without an SOA", "[dns_message]")
+{
+    auto q = *encode_dns_query(4, "gone.test", 15, 0);
+    auto r = parse_dns_reply(negative_reply(q, soa_record(600, 120)));
+    REQUIRE(r);
+    CHECK(r->rcode == 3);
+    CHECK(r->negative_ttl == 120u);
+    r = parse_dns_reply(negative_reply(q, soa_record(30, 3600)));
+    REQUIRE(r);
+    CHECK(r->negative_ttl == 30u);
+    // RFC 2308 §5: without an SOA there is nothing to cache by.
+    r = parse_dns_reply(negative_reply(q, {}));
+    REQUIRE(r);
+    CHECK_FALSE(r->negative_ttl);
+    // An SOA in the answer section is data, not a negative-caching bound.
+    auto in_answer = reply_to(q, 0x0080, 1, soa_record(600, 120));
+    r = parse_dns_reply(in_answer);
+    REQUIRE(r);
+    CHECK_FALSE(r->negative_ttl);
+    // SOA RDATA too short for its fixed fields is ignored.
+    auto short_soa = std::vector<std::uint8_t>{0xc0, 12, 0, 6, 0, 1, 0, 0, 2, 88, 0, 4, 0, 0, 0, 1};
+    r = parse_dns_reply(negative_reply(q, short_soa));
+    REQUIRE(r);
+    CHECK_FALSE(r->negative_ttl);
+}

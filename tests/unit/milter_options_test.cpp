@@ -42,3 +42,45 @@ TEST_CASE("milter command line", "[milter]")
     CHECK(parse({"--help"}).help);
     CHECK(parse({"--version"}).version);
 }
+
+TEST_CASE("plan_reload applies live settings and names those that need a restart", "[milter][reload]")
+{
+    mxw::milter::milter_options running;
+    running.quarantine_db = "/var/lib/mxwarden/quarantine.db";
+
+    auto same = mxw::milter::plan_reload(running, running);
+    CHECK(same.applied.empty());
+    CHECK(same.restart_needed.empty());
+
+    mxw::milter::milter_options fresh = running;
+    fresh.policy = *mxw::proto::parse_endpoint("unix:/run/mxwarden/policy.sock");
+    fresh.on_error_tempfail = true;
+    fresh.timeout = std::chrono::milliseconds(3000);
+    fresh.quarantine_db = "/srv/q.db";
+    fresh.quarantine_transport = "hold";
+    fresh.max_message_bytes = 1000;
+    auto live = mxw::milter::plan_reload(running, fresh);
+    CHECK(live.applied == std::vector<std::string>{"milter.policy", "milter.on-error", "milter.timeout",
+                                                   "quarantine.database", "routing.quarantine-transport",
+                                                   "quarantine.max-message-size"});
+    CHECK(live.restart_needed.empty());
+    CHECK(live.next.policy == fresh.policy);
+    CHECK(live.next.on_error_tempfail);
+    CHECK(live.next.timeout == std::chrono::milliseconds(3000));
+    CHECK(live.next.quarantine_db == "/srv/q.db");
+    CHECK(live.next.quarantine_transport == "hold");
+    CHECK(live.next.max_message_bytes == 1000);
+
+    // The socket is open and libmilter listens on it; the log is set up:
+    // both keep running as they are until a restart.
+    fresh = running;
+    fresh.listen = "inet:10099@127.0.0.1";
+    fresh.log_syslog = true;
+    fresh.timeout = std::chrono::milliseconds(5000);
+    auto partly = mxw::milter::plan_reload(running, fresh);
+    CHECK(partly.restart_needed == std::vector<std::string>{"milter.listen", "log.target"});
+    CHECK(partly.applied == std::vector<std::string>{"milter.timeout"});
+    CHECK(partly.next.listen == running.listen);
+    CHECK(partly.next.log_syslog == running.log_syslog);
+    CHECK(partly.next.timeout == std::chrono::milliseconds(5000));
+}

@@ -259,6 +259,25 @@ TEST_CASE_METHOD(fixture, "denied addresses are never emitted nor probed")
     CHECK(std::find(p.probed.begin(), p.probed.end(), "192.0.2.1") == p.probed.end());
 }
 
+TEST_CASE_METHOD(fixture, "an IPv4-mapped AAAA inside a denied IPv4 range is neither probed nor emitted")
+{
+    // ::ffff:127.0.0.1 reaches 127.0.0.1: handing it to Postfix is a mail loop.
+    r.answer("mx1.mapped.example", rrtype::a, status::nodata);
+    r.values("mx1.mapped.example", rrtype::aaaa, {"::ffff:127.0.0.1"});
+    r.mx("mapped.example", {{10, "mx1.mapped.example"}});
+    // Beside a good host, a mapped form of a denied single address is dropped too.
+    r.values("mx1.mixed.example", rrtype::a, {"192.0.2.2"});
+    r.values("mx1.mixed.example", rrtype::aaaa, {"::ffff:192.0.2.1"});
+    r.mx("mixed.example", {{10, "mx1.mixed.example"}});
+    cfg.deny = {*proto::parse_cidr("127.0.0.0/8"), *proto::parse_cidr("192.0.2.1")};
+    auto rt = make();
+    CHECK(lookup(rt, "u@mapped.example").st == engine::map_answer::status::notfound);
+    CHECK(ok(rt, "u@mixed.example") == "mxw:[192.0.2.2]:25");
+    CHECK(std::find(p.probed.begin(), p.probed.end(), "::ffff:127.0.0.1") == p.probed.end());
+    CHECK(std::find(p.probed.begin(), p.probed.end(), "::ffff:192.0.2.1") == p.probed.end());
+    CHECK(std::find(p.probed.begin(), p.probed.end(), "192.0.2.2") != p.probed.end());
+}
+
 TEST_CASE_METHOD(fixture, "keys out of scope get NOTFOUND without any lookup")
 {
     cfg.exclude = {"local.example", ".corp.example"};

@@ -1,0 +1,39 @@
+// milter/milter_settings.hpp: where mxwarden-milter's settings come from:
+// the shared mxwarden.conf (-c FILE, --section.key=value), then the
+// milter's own flags on top. Read at start and again on SIGHUP, from the
+// same arguments. No libmilter here.
+#pragma once
+#include "milter/milter_options.hpp"
+
+#include <string>
+#include <vector>
+
+namespace mxw::milter {
+
+/// How the milter was started: the shared configuration's arguments and
+/// the milter's own flags. A reload reads the same again.
+struct invocation {
+    std::vector<std::string> config_args;  ///< argv[0] first, as base::parse_command_line wants
+    std::vector<std::string> flags;
+};
+
+/// Sorts argv into the two kinds: -c/--config FILE and --section.key[=value]
+/// go to the configuration, everything else is a milter flag.
+invocation split_arguments(int argc, char** argv);
+
+struct settings_read {
+    parsed_options parsed;              ///< the options, or help/version/error of the flags
+    std::vector<std::string> errors;    ///< the configuration does not validate
+    std::vector<std::string> warnings;  ///< base::config_warnings, on the values in effect
+};
+
+/// The configuration file and overrides, then the flags on top. Relative
+/// paths are taken against the current directory.
+settings_read read_settings(const invocation& inv);
+
+/// Opens (and if need be creates) the quarantine store at `path`, so that a
+/// broken one shows at start or reload, not at the first quarantined
+/// message. Empty on success (or when `path` is empty), else the reason.
+std::string check_store(const std::string& path);
+
+}  // namespace mxw::milter
