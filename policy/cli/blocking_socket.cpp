@@ -73,9 +73,11 @@ blocking_socket::~blocking_socket()
 void blocking_socket::wait(short events, clock::time_point deadline, std::string_view what)
 {
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        // Rounded up: poll() takes whole milliseconds, and rounding down
+        // would give up before the deadline.
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
         if (left <= 0)
-            throw std::runtime_error(peer_ + ": " + std::string(what) + ": timed out");
+            throw socket_timeout(peer_ + ": " + std::string(what) + ": timed out");
         pollfd p{fd_, events, 0};
         int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
         if (n > 0)

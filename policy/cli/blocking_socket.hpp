@@ -2,16 +2,22 @@
 // conversations (the daemon's control socket during ingest, SMTP on
 // release), with a deadline on every operation. The CLI runs one
 // conversation at a time, so plain blocking calls bounded by poll() are
-// simpler than an event loop. Failures and deadlines throw
-// std::runtime_error naming the peer.
+// simpler than an event loop. Failures throw std::runtime_error naming the
+// peer; a passed deadline throws its subclass socket_timeout, so a caller
+// can tell a silent peer from a broken one.
 #pragma once
 #include "proto/endpoint.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace mxw::cli {
+
+struct socket_timeout : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 class blocking_socket {
 public:

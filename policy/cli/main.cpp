@@ -1,11 +1,12 @@
 // mxwarden: the admin CLI. `check` and `status` ask the running daemon over
 // its control socket, so the answer reflects the daemon's own resolver,
 // settings and caches.
+#include "cli/control_client.hpp"
 #include "cli/doctor.hpp"
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
 #include "base/config.hpp"
-#include "net/asio.hpp"
+#include "proto/control_request.hpp"
 #include "proto/endpoint.hpp"
 
 #include <filesystem>
@@ -34,17 +35,23 @@ The daemon is found through listen.control in the config (-c FILE, default
 /etc/mxwarden/mxwarden.conf if it exists, else built-in defaults).
 )";
 
-template <class Protocol>
-std::string ask(typename Protocol::socket& sock, typename Protocol::endpoint ep, const std::string& request)
+// How long the daemon may take to answer: `status` answers from memory;
+// `check` runs its lookups within policy.deadline, and `route` waits for
+// resolution and probes within the router's resolve deadline. The margin
+// covers a loaded daemon; beyond it the daemon is wedged, and the user is
+// told so instead of watching a hung terminal.
+std::chrono::milliseconds answer_wait(const proto::control_request& req, const base::config& cfg)
 {
-    sock.connect(ep);
-    asio::write(sock, asio::buffer(request));
-    std::string response;
-    boost::system::error_code ec;
-    asio::read(sock, asio::dynamic_buffer(response, 1 << 20), ec);
-    if (ec && ec != asio::error::eof)
-        throw boost::system::system_error(ec);
-    return response;
+    constexpr std::chrono::milliseconds margin{5000};
+    using verb = proto::control_request::verb;
+    switch (req.what) {
+    case verb::check_sender:
+    case verb::check_client: return cfg.policy.deadline + margin;
+    case verb::route: return cfg.routing.resolve_deadline + margin;
+    case verb::ping:
+    case verb::status: break;
+    }
+    return margin;
 }
 
 // Where `verb` stands, if it is the verb: "quarantine" and "doctor" take
@@ -87,24 +94,23 @@ int main(int argc, char** argv)
         return 0;
     }
     const auto& p = cmd.positional;
-    std::string request;
+    using verb = proto::control_request::verb;
+    proto::control_request request;
     if (p.size() == 3 && p[0] == "check" && (p[1] == "sender" || p[1] == "client")) {
-        if (p[2].find_first_of(" \t\r\n") != std::string::npos || p[2].empty())
-            cmd.errors.push_back("the address must be one word");
-        request = "check " + p[1] + " " + p[2];
+        request = {p[1] == "sender" ? verb::check_sender : verb::check_client, p[2], false};
     } else if (p.size() == 2 && p[0] == "route") {
-        if (p[1].find_first_of(" \t\r\n") != std::string::npos || p[1].empty())
-            cmd.errors.push_back("the domain must be one word");
-        request = "route " + p[1];
+        request = {verb::route, p[1], false};
     } else if (p.size() == 1 && p[0] == "status") {
-        request = "status";
+        request = {verb::status, "", false};
     } else {
         std::cerr << usage;
         return EX_USAGE;
     }
-    if (cmd.has("--json"))
-        request += " json";
-    request += "\n";
+    if (request.what != verb::status && !proto::control_subject_ok(request.subject))
+        cmd.errors.push_back(std::string(request.what == verb::route ? "the domain" : "the address") +
+                             " must be one word of at most " + std::to_string(proto::max_control_subject_bytes) +
+                             " bytes, without control characters");
+    request.json = cmd.has("--json");
 
     auto loaded = base::load_values(cmd.config_file, cmd.overrides);
     std::vector<std::string> errors = loaded.errors;
@@ -120,20 +126,17 @@ int main(int argc, char** argv)
 
     const auto& where = cfg->listen_control;
     try {
-        asio::io_context io;
-        std::string response;
-        if (where.type == proto::endpoint::kind::unix_socket) {
-            asio::local::stream_protocol::socket sock(io);
-            response = ask<asio::local::stream_protocol>(sock, {where.path}, request);
-        } else {
-            asio::ip::tcp::socket sock(io);
-            response = ask<asio::ip::tcp>(sock, {asio::ip::make_address(where.host), where.port}, request);
-        }
+        // A local socket connects at once; five seconds is a daemon too
+        // busy to accept.
+        std::string response = cli::ask_control(where, request, std::chrono::seconds(5), answer_wait(request, *cfg));
         if (response.starts_with("error: ")) {
             std::cerr << "mxwarden: daemon says " << response;
             return EX_SOFTWARE;
         }
         std::cout << response;
+    } catch (const cli::control_timeout& e) {
+        std::cerr << "mxwarden: " << e.what() << "\n";
+        return EX_TEMPFAIL;
     } catch (const std::exception& e) {
         std::cerr << "mxwarden: cannot reach mxwardend at " << proto::to_string(where) << ": " << e.what()
                   << "\n(is mxwardend running with the same config? start it, or pass -c FILE)\n";

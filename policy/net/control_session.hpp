@@ -1,13 +1,17 @@
 // net/control_session.hpp: the local control socket the mxwarden CLI talks
-// to. One request line ("check sender ADDRESS [json]", "check client IP
-// [json]", "route DOMAIN [json]", "status [json]", "ping"), one response,
-// then close.
+// to. One request line (proto/control_request.hpp), one response, then
+// close. The request must arrive within request_timeout, and the response
+// must be taken within it too: a client that connects and sends nothing,
+// or half a line, or never reads, is closed instead of holding a
+// connection slot for ever. Working out the answer is not timed here; the
+// engine's and the router's own deadlines bound it.
 #pragma once
 #include "base/logging.hpp"
 #include "engine/policy_engine.hpp"
 #include "engine/router.hpp"
 #include "net/asio.hpp"
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -18,12 +22,13 @@ struct control_service {
     engine::router& router;
     base::logger& log;
     std::function<std::string(bool json)> status;  ///< daemon-wide counters
+    /// The CLI writes its line as soon as it is connected and reads at once;
+    /// five seconds leave room for a loaded machine and for a person typing
+    /// into socat, and no config key is needed for a local client.
+    std::chrono::milliseconds request_timeout{5000};
 };
 
 template <class Socket>
 asio::awaitable<void> run_control_session(Socket sock, control_service& svc);
-
-/// Splits a control line into words; pure, for the session and its tests.
-std::vector<std::string> split_words(std::string_view line);
 
 }  // namespace mxw::net

@@ -32,6 +32,10 @@ public:
         case proto_errc::smtp_line_too_long: return "SMTP reply line too long";
         case proto_errc::smtp_too_many_lines: return "SMTP reply has too many lines";
         case proto_errc::smtp_reply_too_long: return "SMTP reply too long";
+        case proto_errc::http_head_too_long: return "HTTP request head too long";
+        case proto_errc::http_too_many_fields: return "HTTP request has too many header fields";
+        case proto_errc::http_bad_request_line: return "malformed HTTP request line";
+        case proto_errc::http_bad_field: return "malformed HTTP header field";
         }
         return "unknown protocol error";
     }

@@ -27,6 +27,10 @@ enum class proto_errc {
     smtp_line_too_long,           ///< an SMTP reply line is longer than max_smtp_reply_line_bytes
     smtp_too_many_lines,          ///< an SMTP reply goes on past max_smtp_reply_lines lines
     smtp_reply_too_long,          ///< an SMTP reply is longer than max_smtp_reply_bytes
+    http_head_too_long,           ///< an HTTP request head is longer than max_http_head_bytes
+    http_too_many_fields,         ///< an HTTP request head has more than max_http_header_fields fields
+    http_bad_request_line,        ///< an HTTP request line is not "METHOD SP TARGET SP HTTP/1.x"
+    http_bad_field,               ///< an HTTP header line is not "name: value" (or holds CR, NUL, controls)
 };
 
 const std::error_category& proto_category() noexcept;

@@ -28,6 +28,13 @@ inline constexpr std::size_t max_ptr_names_checked = 4;
 // Control socket: one request line from the local CLI.
 inline constexpr std::size_t max_control_line_bytes = 1024;
 
+// Metrics endpoint (listen.metrics): one HTTP/1.x request head, request
+// line and header fields up to the empty line. Scrapers, curl and browsers
+// send well under 1 KiB; 8 KiB is the common server default (nginx's
+// large_client_header_buffers line size).
+inline constexpr std::size_t max_http_head_bytes = 8192;
+inline constexpr std::size_t max_http_header_fields = 100;
+
 // Longest peer-supplied string copied into a log line.
 inline constexpr std::size_t max_logged_value_bytes = 200;
 

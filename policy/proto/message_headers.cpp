@@ -46,9 +46,13 @@ void for_each_field(std::string_view message, F&& on_field)
         if (!flush())
             return;
         auto colon = line.find(':');
-        if (colon == std::string_view::npos || colon == 0)
+        // A name trimmed to nothing ("\r: x" once the CR is cut as a
+        // blank) is no field either: RFC 5322 §3.6.8 wants one printable
+        // byte at least.
+        std::string_view field_name = colon == std::string_view::npos ? std::string_view() : trim(line.substr(0, colon));
+        if (field_name.empty())
             continue;  // not a field (an mbox "From " line, garbage)
-        name.assign(trim(line.substr(0, colon)));
+        name.assign(field_name);
         value.assign(line.substr(colon + 1));
         open = true;
     }

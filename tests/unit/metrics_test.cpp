@@ -42,13 +42,13 @@ TEST_CASE("histogram: cumulative buckets at their bounds, +Inf, sum and count", 
 TEST_CASE("metrics_response: GET /metrics only", "[metrics]")
 {
     auto render = [] { return std::string("m 1\n"); };
-    auto ok = net::metrics_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", render);
+    auto ok = net::metrics_response(proto::http_request{"GET", "/metrics", '1'}, render);
     CHECK(ok.starts_with("HTTP/1.1 200 OK\r\n"));
     CHECK(ok.find("Content-Length: 4\r\n") != std::string::npos);
     CHECK(ok.ends_with("\r\n\r\nm 1\n"));
-    CHECK(net::metrics_response("GET /metrics?x=1 HTTP/1.0\r\n\r\n", render).starts_with("HTTP/1.1 200"));
-    CHECK(net::metrics_response("GET / HTTP/1.1\r\n\r\n", render).starts_with("HTTP/1.1 404"));
-    CHECK(net::metrics_response("POST /metrics HTTP/1.1\r\n\r\n", render).starts_with("HTTP/1.1 405"));
-    for (const char* bad : {"", "GET", "GET /metrics", "GET /metrics SMTP/1.0\r\n\r\n", "\r\n\r\n"})
-        CHECK(net::metrics_response(bad, render).starts_with("HTTP/1.1 400"));
+    CHECK(net::metrics_response(proto::http_request{"GET", "/metrics?x=1", '0'}, render).starts_with("HTTP/1.1 200"));
+    CHECK(net::metrics_response(proto::http_request{"GET", "/", '1'}, render).starts_with("HTTP/1.1 404"));
+    CHECK(net::metrics_response(proto::http_request{"GET", "/metricsx", '1'}, render).starts_with("HTTP/1.1 404"));
+    CHECK(net::metrics_response(proto::http_request{"POST", "/metrics", '1'}, render).starts_with("HTTP/1.1 405"));
+    CHECK(net::metrics_response(std::nullopt, render).starts_with("HTTP/1.1 400"));
 }
