@@ -108,6 +108,7 @@ reload_plan plan_reload(const milter_options& running, const milter_options& fre
     note(p.applied, !(fresh.policy == running.policy), "milter.policy");
     note(p.applied, fresh.on_error_tempfail != running.on_error_tempfail, "milter.on-error");
     note(p.applied, fresh.timeout != running.timeout, "milter.timeout");
+    note(p.applied, fresh.log_level != running.log_level, "log.level");
     note(p.applied, fresh.quarantine_db != running.quarantine_db, "quarantine.database");
     note(p.applied, fresh.quarantine_transport != running.quarantine_transport, "routing.quarantine-transport");
     note(p.applied, fresh.max_message_bytes != running.max_message_bytes, "quarantine.max-message-size");

@@ -4,6 +4,7 @@
 // "--key=VALUE") override them. Pure: the caller prints the error or the
 // help.
 #pragma once
+#include "base/logging.hpp"
 #include "proto/endpoint.hpp"
 
 #include <chrono>
@@ -34,6 +35,8 @@ struct milter_options {
     std::size_t max_message_bytes = 50 * 1024 * 1024;
     /// Log to syslog (facility mail) instead of stderr (log.target).
     bool log_syslog = false;
+    /// The lowest priority logged (log.level); a reload applies it.
+    base::log_level log_level = base::log_level::info;
 };
 
 struct parsed_options {

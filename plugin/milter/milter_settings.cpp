@@ -63,6 +63,7 @@ settings_read read_settings(const invocation& inv)
     from_file.quarantine_transport = cfg->routing.quarantine_transport;
     from_file.max_message_bytes = cfg->quarantine.max_message_bytes;
     from_file.log_syslog = cfg->log_syslog;
+    from_file.log_level = cfg->log_level;
     std::vector<std::string_view> flags(inv.flags.begin(), inv.flags.end());
     out.parsed = parse_options(flags, from_file);
     // Warn about the deadline actually used: --timeout overrides milter.timeout.

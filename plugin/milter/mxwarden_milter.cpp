@@ -56,7 +56,7 @@ namespace {
 class shared_state {
 public:
     explicit shared_state(std::shared_ptr<const milter_options> o)
-        : settings_(std::move(o)), log_(settings_->log_syslog, "mxwarden-milter")
+        : settings_(std::move(o)), log_(settings_->log_syslog, "mxwarden-milter", settings_->log_level)
     {
     }
 
@@ -67,17 +67,17 @@ public:
     }
     void replace(std::shared_ptr<const milter_options> o)
     {
+        {
+            std::lock_guard log_lock(log_mutex_);
+            log_.set_threshold(o->log_level);
+        }
         std::lock_guard lock(mutex_);
         settings_ = std::move(o);
     }
     void log(base::logger::level l, std::string_view line)
     {
         std::lock_guard lock(log_mutex_);
-        switch (l) {
-        case base::logger::level::info: log_.info(line); break;
-        case base::logger::level::warning: log_.warning(line); break;
-        case base::logger::level::error: log_.error(line); break;
-        }
+        log_.write(l, line);
     }
 
 private:

@@ -184,6 +184,8 @@ int main(int argc, char** argv)
             std::cerr << "mxwardend: config: " << why << "\n";
             return EX_CONFIG;
         }
+        for (const auto& w : base::config_warnings(*cfg))
+            std::cerr << "mxwardend: config: warning: " << w << "\n";
         std::cout << "mxwardend: configuration OK ("
                   << (loaded.file.empty() ? std::string("built-in defaults") : loaded.file) << ")\n";
         return 0;
@@ -444,6 +446,8 @@ int main(int argc, char** argv)
         log.info("event=reload config=" + config_name(fresh) +
                  " changed=" + proto::log_value(changed.empty() ? "none" : join(changed)) +
                  " resolver=" + (new_resolver ? "replaced" : "kept"));
+        for (const auto& w : base::config_warnings(*cfg))
+            log.warning("event=config-warning warning=" + proto::log_value(w));
         if (!later.empty())
             log.warning("event=reload-needs-restart keys=" + join(later) + " note=kept-running-values");
         daemon::notify("READY=1\nSTATUS=" + daemon::status_line(count));
@@ -539,6 +543,8 @@ int main(int argc, char** argv)
              proto::log_value(cfg->state_dir) + " config=" +
              proto::log_value(loaded.file.empty() ? "built-in-defaults" : loaded.file) +
              " watchdog=" + (watchdog ? "on" : "off"));
+    for (const auto& w : base::config_warnings(*cfg))
+        log.warning("event=config-warning warning=" + proto::log_value(w));
     log.flush();
     // READY=1 only now: the routes are restored and every listener accepts.
     daemon::notify("READY=1\nSTATUS=" + daemon::status_line(count));

@@ -27,7 +27,7 @@ struct fixture {
     engine::health_table health{engine::health_config{}};
     asio::io_context io;
     engine::router router{engine::routing_config{}, r, p, health, clock.fn(), io.get_executor(), 1,
-                          [](const std::string&) {}};
+                          [](engine::router::severity, const std::string&) {}};
     engine::policy_engine engine{engine::policy_config{}, r, clock.fn()};
     base::logger log{false, "control_session_test"};
     net::control_service svc{engine, router, log, [](bool) { return std::string("status\n"); }, 200ms};
