@@ -6,8 +6,7 @@
 #   scenario_begin NAME          work directory $work, EXIT trap, fail()
 #   pf_instance DIR              a private Postfix configured (not started) with $smtpd_port
 #   submit PF SUBJECT RCPT [FROM]  one message through PF's sendmail
-#   queue_reason PF SUBJECT      the delay reason Postfix gives for the queued message with SUBJECT (or "")
-#   has_reason PF SUBJECT        true once it has one
+#   stock_deferred PF SUBJECT    wait (30 s at most) until PF has deferred the message with SUBJECT; sets $reason
 #   wait_until SECONDS CMD...    poll CMD every 0.2 s
 #   show TITLE TEXT              an indented block in the scenario's report
 #   scenario_end                 the verdict line and exit status
@@ -62,27 +61,37 @@ submit() {
         sendmail -C "$pf/etc" -f "$from" "$rcpt"
 }
 
-# The message's delay reason from `postqueue -j`, found by the queue file's subject (postcat).
-queue_reason() {
-    local pf=$1 subject=$2 id
-    for id in $(postqueue -c "$pf/etc" -j 2>/dev/null | /usr/bin/python3 -c '
+# deferred_reason PF SUBJECT: the delay reason(s), "; "-joined, of the queued message with SUBJECT if it is in the
+# deferred queue with a reason for every recipient; nothing otherwise. Queue, recipients and reasons are read from
+# one `postqueue -j` record: a deferred message moves to the active queue at every retry, and the queue manager
+# drops its reasons there until the attempt ends, so a reason read apart from its queue may be gone.
+deferred_reason() {
+    local pf=$1 subject=$2 queue id
+    queue=$(postqueue -c "$pf/etc" -j 2>/dev/null) || return 0
+    # The queue ID stays the same in every queue, so the subject can be looked up apart from the record.
+    for id in $(/usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
-    print(json.loads(line)["queue_id"])'); do
-        if postcat -c "$pf/etc" -q "$id" 2>/dev/null | grep -q "^Subject: $subject\$"; then
-            postqueue -c "$pf/etc" -j | /usr/bin/python3 -c '
+    print(json.loads(line)["queue_id"])' <<<"$queue"); do
+        postcat -c "$pf/etc" -hq "$id" 2>/dev/null | grep -x "Subject: $subject" >/dev/null || continue
+        /usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m["queue_id"] == sys.argv[1]:
-        print("; ".join(r.get("delay_reason", "") for r in m["recipients"]))' "$id"
-            return 0
-        fi
+    reasons = [r.get("delay_reason", "") for r in m["recipients"]]
+    if m["queue_id"] == sys.argv[1] and m["queue_name"] == "deferred" and all(reasons):
+        print("; ".join(reasons))' "$id" <<<"$queue"
+        return 0
     done
 }
 
-# has_reason PF SUBJECT: the message is queued with a delay reason.
-has_reason() { [[ -n $(queue_reason "$@") ]]; }
+# A message Postfix cannot deliver goes back and forth between the deferred and the active queue; only in the
+# deferred queue does it have a reason, so the reason is taken from a snapshot that shows it there.
+_deferred() { reason=$(deferred_reason "$1" "$2") && [[ -n $reason ]]; }
+stock_deferred() {
+    reason=
+    wait_until 30 _deferred "$1" "$2" || fail "stock Postfix: the message '$2' was not deferred within 30 s"
+}
 
 wait_until() {
     local limit=$1 i

@@ -27,8 +27,7 @@ pf_instance "$work/stock"
 mxw_postfix_conf "$work/stock" "relayhost = bigrelay.mxw.test:$relay_port"
 mxw_postfix_start "$work/stock" 127.0.0.10
 submit "$work/stock" seed000-stock user@example.org
-wait_until 30 has_reason "$work/stock" seed000-stock || true
-reason=$(queue_reason "$work/stock" seed000-stock)
+stock_deferred "$work/stock" seed000-stock
 show "without mxwarden (relayhost = bigrelay.mxw.test:$relay_port): the message stays queued:" "$reason"
 [[ $reason == *"bigrelay.mxw.test"* ]] || fail "stock Postfix: want the relay lookup failure, got '$reason'"
 grep -q 'message from' "$work/peers.log" && fail "stock Postfix reached the relay; the DNS fault did not bite"

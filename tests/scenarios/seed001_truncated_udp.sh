@@ -24,8 +24,7 @@ wait_until 10 test -e "$work/peers.ready" || { cat "$work/peers.log" >&2; exit 1
 pf_instance "$work/stock"
 mxw_postfix_start "$work/stock" 127.0.0.10
 submit "$work/stock" seed001-stock user@big.mxw.test
-wait_until 30 has_reason "$work/stock" seed001-stock || true
-reason=$(queue_reason "$work/stock" seed001-stock)
+stock_deferred "$work/stock" seed001-stock
 show "without mxwarden: the message stays queued:" "$reason"
 [[ $reason == *"big.mxw.test"* ]] || fail "stock Postfix: want the MX lookup failure, got '$reason'"
 
