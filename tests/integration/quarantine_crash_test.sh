@@ -1,6 +1,6 @@
 #!/bin/bash
 # Crash safety of `mxwarden quarantine ingest` under a real Postfix: the mxq pipe(8) command is a wrapper that
-# SIGKILLs about half of the ingests at a random moment (before reading, while reading, around the commit).
+# SIGKILLs every other ingest at some moment (before reading, while reading, around the commit).
 # Postfix defers those (a signal is a temporary failure) and tries again. Once the real ingest is back and the
 # queue is empty, every message must be in the store exactly once and none bounced. Then several ingests run at
 # once, outside Postfix, and all land.
@@ -26,12 +26,17 @@ read -r smtpd_port < <(mxw_free_port 1)
 mxw_qa_state_dir "$state"
 q() { "$MXW_BUILD/mxwarden" --daemon.state-dir="$state" quarantine "$@"; }
 
-# The killer: runs the real ingest under `timeout -s KILL` with a random delay of 0-150 ms for every other call,
-# and dies by SIGKILL itself when its child did, so pipe(8) sees a signal (defer), not exit 137 (bounce).
+# The killer: runs the real ingest under `timeout -s KILL` for every other call, and dies by SIGKILL itself when its
+# child did, so pipe(8) sees a signal (defer), not exit 137 (bounce). The delays cycle through fixed values from
+# 1 ms (before the ingest reads anything) to 150 ms (past most commits), so every run kills some ingests at each
+# stage: chosen at random, they could all land after the ingest has finished, and the test would prove nothing.
 cat >"$work/killer.sh" <<EOS
 #!/bin/bash
-if ((RANDOM % 2)); then
-    printf -v delay '0.%03d' \$((RANDOM % 150))
+delays=(0.001 0.020 0.040 0.060 0.080 0.100 0.150)
+# Up to 10 calls run at once; the lock makes each call's number its own.
+n=\$(flock "$work/killer.count" bash -c 'n=\$((\$(cat "\$1") + 1)); echo "\$n" >"\$1"; echo "\$n"' _ "$work/killer.count")
+if ((n % 2)); then
+    delay=\${delays[n / 2 % \${#delays[@]}]}
     echo "kill after \$delay s" >>"$work/killer.log"
     rc=0
     timeout -s KILL "\$delay" "$MXW_BUILD/mxwarden" "\$@" || rc=\$?
@@ -41,7 +46,8 @@ fi
 exec "$MXW_BUILD/mxwarden" "\$@"
 EOS
 chmod 0755 "$work/killer.sh"
-touch "$work/killer.log" && chown "$qa_user:" "$work/killer.log"
+echo 0 >"$work/killer.count"
+touch "$work/killer.log" && chown "$qa_user:" "$work/killer.log" "$work/killer.count"
 
 mxw_postfix_create "$pf" "$smtpd_port"
 # Short backoff so deferred mail comes back quickly; a failed cohort must not throttle the whole transport.
