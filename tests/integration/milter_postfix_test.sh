@@ -44,27 +44,9 @@ mxw_postfix_conf "$pf" \
 mxw_postfix_start "$pf" 127.0.0.1
 echo "fixtures: nsd $ns_port, faultdns $fd_port, mxwardend $policy_port, milter $milter_port, smtpd $smtpd_port, sink $sink_port"
 
-# smtp_case NAME CLIENT_IP SENDER CMD REPLY_REGEX: a session up to RCPT TO:<user@good.mxw.test>; the reply to
-# CMD ("MAIL FROM" or "RCPT TO") must match REPLY_REGEX.
-smtp_case() {
-    case_name=$1
-    local client=$2 sender=$3 cmd=$4 pattern=$5 reply
-    transcript=$(mxw_swaks "$sender" user@good.mxw.test "$smtpd_port" "$client")
-    reply=$(mxw_smtp_reply "$transcript" "$cmd")
-    printf '%s: client %s, MAIL FROM:<%s> -> %s: %s\n' "$case_name" "$client" "${sender#<>}" "$cmd" \
-        "${reply:-(no reply)}"
-    grep -Eq -- "$pattern" <<<"$reply" || fail "$cmd reply does not match /$pattern/; transcript: $transcript"
-}
-
-# send_message NAME CLIENT_IP SENDER SUBJECT: a whole message; sets $data_reply to the reply after DATA.
-send_message() {
-    case_name=$1
-    transcript=$(mxw_swaks_message "$3" user@good.mxw.test "$smtpd_port" "$2" "$4")
-    data_reply=$(grep -E '^ *<- +250 .*queued as' <<<"$transcript" || true)
-    echo "$case_name: client $2, full message -> ${data_reply:-no 250 after DATA}"
-    [[ -n $data_reply ]] || fail "message not accepted: $transcript"
-}
-
+# smtp_case NAME CLIENT_IP SENDER CMD REPLY_REGEX, send_message NAME CLIENT_IP SENDER SUBJECT: see lib/smtp.sh.
+smtp_case() { mxw_smtp_case "$1" "$smtpd_port" "${@:2}"; }
+send_message() { mxw_send_message "$1" "$smtpd_port" "${@:2}"; }
 # sink_file SUBJECT: the smtp-sink dump holding SUBJECT, waiting up to 15 s.
 sink_file() { mxw_sink_file "$sink_dir" "$1"; }
 

@@ -44,24 +44,9 @@ MAILER(\`smtp')dnl"
 echo "fixtures: nsd $ns_port, faultdns $fd_port, mxwardend $policy_port, milter $milter_port, sendmail $smtp_port, sink $sink_port"
 echo "sendmail: $(head -n 1 "$work/sm/sendmail.log")"
 
-smtp_case() {
-    case_name=$1
-    local client=$2 sender=$3 cmd=$4 pattern=$5 reply
-    transcript=$(mxw_swaks "$sender" user@good.mxw.test "$smtp_port" "$client")
-    reply=$(mxw_smtp_reply "$transcript" "$cmd")
-    printf '%s: client %s, MAIL FROM:<%s> -> %s: %s\n' "$case_name" "$client" "${sender#<>}" "$cmd" \
-        "${reply:-(no reply)}"
-    grep -Eq -- "$pattern" <<<"$reply" || fail "$cmd reply does not match /$pattern/; transcript: $transcript"
-}
-
-send_message() {
-    case_name=$1
-    transcript=$(mxw_swaks_message "$3" user@good.mxw.test "$smtp_port" "$2" "$4")
-    data_reply=$(grep -E '^ *<- +250 .*(queued|accepted)' <<<"$transcript" || true)
-    echo "$case_name: client $2, full message -> ${data_reply:-no 250 after DATA}"
-    [[ -n $data_reply ]] || fail "message not accepted: $transcript"
-}
-
+# smtp_case NAME CLIENT_IP SENDER CMD REPLY_REGEX, send_message NAME CLIENT_IP SENDER SUBJECT: see lib/smtp.sh.
+smtp_case() { mxw_smtp_case "$1" "$smtp_port" "${@:2}"; }
+send_message() { mxw_send_message "$1" "$smtp_port" "${@:2}"; }
 sink_file() { mxw_sink_file "$sink_dir" "$1"; }
 
 smtp_case a-clean 127.0.0.20 a@good.mxw.test "RCPT TO" '^250 '

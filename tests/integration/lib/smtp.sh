@@ -12,6 +12,11 @@
 #   mxw_swaks_message FROM TO PORT CLIENT_IP SUBJECT [swaks args]   a whole message
 #   mxw_smtp_reply TRANSCRIPT COMMAND  the server's reply to COMMAND ("RCPT TO", "MAIL FROM") in a swaks transcript
 #   mxw_expect_reply TRANSCRIPT ERE DESCRIPTION    the reply to RCPT TO matches ERE, else say why and return 1
+#   mxw_smtp_case NAME PORT CLIENT_IP SENDER COMMAND ERE
+#                                  a session to RCPT TO:<user@good.mxw.test> (case_name=NAME) whose reply to COMMAND
+#                                  matches ERE, else a failure; leaves $transcript and $reply
+#   mxw_send_message NAME PORT CLIENT_IP SENDER SUBJECT
+#                                  a whole message to user@good.mxw.test that must be accepted; sets $data_reply
 #
 # Any 127.x.y.z works as a client or listener address without configuring it: Linux routes all of 127/8 to lo.
 
@@ -89,4 +94,23 @@ mxw_expect_reply() {
         printf -- '--- swaks transcript ---\n%s\n------------------------\n' "$transcript"
     } >&2
     return 1
+}
+
+mxw_smtp_case() {
+    case_name=$1
+    local port=$2 client=$3 sender=$4 cmd=$5 pattern=$6
+    transcript=$(mxw_swaks "$sender" user@good.mxw.test "$port" "$client")
+    reply=$(mxw_smtp_reply "$transcript" "$cmd")
+    printf '%s: client %s, MAIL FROM:<%s> -> %s: %s\n' "$case_name" "$client" "${sender#<>}" "$cmd" \
+        "${reply:-(no reply)}"
+    grep -Eq -- "$pattern" <<<"$reply" || fail "$cmd reply does not match /$pattern/; transcript: $transcript"
+}
+
+# Postfix says "queued as", Sendmail "Message accepted for delivery".
+mxw_send_message() {
+    case_name=$1
+    transcript=$(mxw_swaks_message "$4" user@good.mxw.test "$2" "$3" "$5")
+    data_reply=$(grep -E '^ *<- +250 .*(queued|accepted)' <<<"$transcript" || true)
+    echo "$case_name: client $3, full message -> ${data_reply:-no 250 after DATA}"
+    [[ -n $data_reply ]] || fail "message not accepted: $transcript"
 }
