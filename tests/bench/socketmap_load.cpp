@@ -19,33 +19,18 @@
 // expected form in mismatched=), 1 on bad usage, when the server cannot be
 // reached, or when every connection to it is lost (the line is printed too).
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "load_common.hpp"
 
-#include <algorithm>
-#include <array>
-#include <bit>
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <deque>
-#include <string>
-#include <string_view>
 #include <vector>
 
 namespace {
 
-constexpr const char* kUsage =
+using namespace mxw::bench;
+
+constexpr usage kUsage{
+    "socketmap_load",
     "usage: socketmap_load --port P --connections C (--seconds S | --warmup-only [--timeout T])\n"
     "                      [--domains N] [--map transport] [--expect 'OK mxw:'] [--host 127.0.0.1]\n"
     "  --seconds S     send requests for S seconds, then report throughput and latency\n"
@@ -53,11 +38,8 @@ constexpr const char* kUsage =
     "                  expected prefix or T seconds (default 60) have passed, then report\n"
     "  --domains N     recipient domains d0.bench.test .. d(N-1).bench.test (default 1000)\n"
     "  --map NAME      socketmap name sent before each key (default transport)\n"
-    "  --expect TEXT   reply payload prefix a warm domain key gets (default 'OK mxw:')\n";
+    "  --expect TEXT   reply payload prefix a warm domain key gets (default 'OK mxw:')\n"};
 
-// A server that sends nothing for this long is considered hung: its
-// outstanding requests are counted as errors and the run ends.
-constexpr uint64_t kStallLimitNs = 10'000'000'000;
 // Postfix accepts socketmap replies of up to 100000 bytes (dict_sockmap.c).
 constexpr size_t kMaxReplyBytes = 100000;
 // Every kWildcardEvery-th request is the "*" key.
@@ -65,123 +47,33 @@ constexpr uint64_t kWildcardEvery = 10;
 // Pause between warm-up rounds: the server is resolving and probing.
 constexpr uint64_t kWarmupPauseNs = 50'000'000;
 
-struct Options {
-    std::string host = "127.0.0.1";
-    std::string port;
+struct Options : common_options {
     std::string map = "transport";
     std::string expect = "OK mxw:";
-    long connections = 0;
-    long seconds = 0;
     long timeout = 60;
-    long domains = 1000;
-    bool warmup_only = false;
 };
-
-[[noreturn]] void die_usage(const std::string& why) {
-    std::fprintf(stderr, "socketmap_load: %s\n%s", why.c_str(), kUsage);
-    std::exit(1);
-}
-
-long parse_long(std::string_view name, std::string_view text, long min, long max) {
-    long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-        die_usage(std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
-                  std::to_string(max) + "]");
-    return value;
-}
 
 Options parse_args(int argc, char** argv) {
     Options opt;
     bool timeout_given = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (arg == "--warmup-only") {
-            opt.warmup_only = true;
-            continue;
-        }
-        if (i + 1 >= argc) die_usage("missing value for " + std::string(arg));
-        std::string_view value = argv[++i];
-        if (arg == "--port") {
-            parse_long(arg, value, 1, 65535);
-            opt.port = value;
-        } else if (arg == "--connections") {
-            opt.connections = parse_long(arg, value, 1, 10000);
-        } else if (arg == "--seconds") {
-            opt.seconds = parse_long(arg, value, 1, 86400);
-        } else if (arg == "--timeout") {
-            opt.timeout = parse_long(arg, value, 1, 86400);
+    mxw::bench::parse_args(argc, argv, kUsage, opt, [&](std::string_view arg, std::string_view value) {
+        if (arg == "--timeout") {
+            opt.timeout = kUsage.parse_long(arg, value, 1, 86400);
             timeout_given = true;
-        } else if (arg == "--domains") {
-            opt.domains = parse_long(arg, value, 1, 100'000'000);
         } else if (arg == "--map") {
             if (value.empty() || value.find_first_of(" ,:") != std::string_view::npos)
-                die_usage("--map must be one word");
+                kUsage.die("--map must be one word");
             opt.map = value;
         } else if (arg == "--expect") {
             opt.expect = value;
-        } else if (arg == "--host") {
-            opt.host = value;
         } else {
-            die_usage("unknown option " + std::string(arg));
+            return false;
         }
-    }
-    if (opt.port.empty() || opt.connections == 0) die_usage("--port and --connections are required");
-    if (opt.warmup_only == (opt.seconds > 0)) die_usage("give exactly one of --seconds and --warmup-only");
-    if (timeout_given && !opt.warmup_only) die_usage("--timeout goes with --warmup-only");
+        return true;
+    });
+    if (timeout_given && !opt.warmup_only) kUsage.die("--timeout goes with --warmup-only");
     return opt;
 }
-
-uint64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Log-linear latency histogram in microseconds: exact below 128 us, then 64
-// buckets per power of two (at most 1.6 % relative error), up to 2^64 us.
-class Histogram {
-public:
-    void record(uint64_t us) {
-        ++counts_[index(us)];
-        ++total_;
-    }
-    uint64_t total() const { return total_; }
-
-    // The highest value of the bucket holding the q-quantile, 0 when empty.
-    uint64_t quantile(double q) const {
-        if (total_ == 0) return 0;
-        auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_)));
-        rank = std::clamp<uint64_t>(rank, 1, total_);
-        uint64_t seen = 0;
-        for (size_t i = 0; i < kBuckets; ++i) {
-            seen += counts_[i];
-            if (seen >= rank) return highest_in(i);
-        }
-        return highest_in(kBuckets - 1);
-    }
-
-private:
-    static constexpr int kSubBits = 6;
-    // Shift 0 owns buckets [0, 128), shift s >= 1 owns the 64 from
-    // (s + 1) * 64, and the largest shift, for 2^63 <= v, is 63 - kSubBits.
-    static constexpr size_t kBuckets = (64 - kSubBits + 1) * (1 << kSubBits);
-
-    // For v >= 2^kSubBits, drop the low bits so that v >> shift lands in
-    // [2^kSubBits, 2^(kSubBits+1)); each shift value owns the next 64 buckets.
-    static size_t index(uint64_t v) {
-        int shift = std::max(0, static_cast<int>(std::bit_width(v)) - 1 - kSubBits);
-        return (static_cast<size_t>(shift) << kSubBits) + static_cast<size_t>(v >> shift);
-    }
-    static uint64_t highest_in(size_t i) {
-        size_t shift = i < (2u << kSubBits) ? 0 : (i >> kSubBits) - 1;
-        uint64_t lowest = static_cast<uint64_t>(i - (shift << kSubBits)) << shift;
-        return lowest + (uint64_t{1} << shift) - 1;
-    }
-
-    std::array<uint64_t, kBuckets> counts_{};
-    uint64_t total_ = 0;
-};
 
 // One netstring at the start of `in`: its payload, or why there is none yet.
 enum class Frame { complete, need_more, bad };
@@ -212,27 +104,13 @@ struct Connection {
 
 class LoadRun {
 public:
-    explicit LoadRun(const Options& opt) : opt_(opt) {
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-        if (int rc = getaddrinfo(opt.host.c_str(), opt.port.c_str(), &hints, &server_); rc != 0)
-            die_usage("bad --host: " + std::string(gai_strerror(rc)));
-        epoll_fd_ = epoll_create1(0);
+    explicit LoadRun(const Options& opt) : opt_(opt), server_(opt, kUsage) {
         long count = opt.warmup_only ? std::min(opt.connections, opt.domains) : opt.connections;
         // Fixed size: epoll events point at these elements.
         connections_.resize(static_cast<size_t>(count));
         if (opt.warmup_only)
             for (long d = 0; d < opt.domains; ++d) queue_.push_back(d);
     }
-    ~LoadRun() {
-        freeaddrinfo(server_);
-        close(epoll_fd_);
-    }
-    LoadRun(const LoadRun&) = delete;
-    LoadRun& operator=(const LoadRun&) = delete;
-
     int run() {
         for (auto& c : connections_) {
             if (!connect_to_server(c)) {
@@ -275,37 +153,18 @@ public:
 
 private:
     bool connect_to_server(Connection& c) {
-        c.fd = socket(server_->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (c.fd < 0) return false;
-        // Connect while still blocking: on loopback this returns at once.
-        if (connect(c.fd, server_->ai_addr, server_->ai_addrlen) != 0) {
-            int saved = errno;
-            close(c.fd);
-            c.fd = -1;
-            errno = saved;
-            return false;
-        }
-        int one = 1;
-        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = &c;
-        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev);
-        return true;
+        c.fd = server_.connect(&c);
+        return c.fd >= 0;
     }
 
     // Until every outstanding request is answered, or the server stalls.
     void wait_for_replies() {
         std::array<epoll_event, 256> events{};
         while (outstanding_ > 0) {
-            uint64_t now = now_ns();
-            uint64_t give_up = last_reply_ + kStallLimitNs;
-            int wait_ms = now >= give_up ? 0 : static_cast<int>((give_up - now) / 1'000'000 + 1);
-            int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_ms);
+            int n = server_.wait(events, last_reply_);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                // Nothing heard for kStallLimitNs (or epoll broke): every
+                // Nothing heard for stall_limit_ns (or epoll broke): every
                 // request still waiting for a reply failed, and the run ends.
                 for (auto& c : connections_)
                     if (c.sent_at != 0) fail(c, false);
@@ -429,17 +288,10 @@ private:
         // after the deadline does not count as idle time; with no reply at
         // all, the whole run.
         uint64_t end = latency_.total() > 0 ? last_reply_ : now_ns();
-        double seconds = static_cast<double>(end - start_) / 1e9;
-        double rps = seconds > 0 ? static_cast<double>(latency_.total()) / seconds : 0;
-        std::printf(
-            "connections=%zu requests=%llu seconds=%.3f rps=%.0f p50_us=%llu p99_us=%llu "
-            "p999_us=%llu ok=%llu notfound=%llu mismatched=%llu errors=%llu",
-            connections_.size(), static_cast<unsigned long long>(latency_.total()), seconds, rps,
-            static_cast<unsigned long long>(latency_.quantile(0.5)),
-            static_cast<unsigned long long>(latency_.quantile(0.99)),
-            static_cast<unsigned long long>(latency_.quantile(0.999)),
-            static_cast<unsigned long long>(ok_), static_cast<unsigned long long>(notfound_),
-            static_cast<unsigned long long>(mismatched_), static_cast<unsigned long long>(errors_));
+        print_latency(connections_.size(), latency_, static_cast<double>(end - start_) / 1e9);
+        std::printf(" ok=%llu notfound=%llu mismatched=%llu errors=%llu", static_cast<unsigned long long>(ok_),
+                    static_cast<unsigned long long>(notfound_), static_cast<unsigned long long>(mismatched_),
+                    static_cast<unsigned long long>(errors_));
         if (opt_.warmup_only)
             std::printf(" domains=%ld ready=%llu rounds=%llu", opt_.domains, static_cast<unsigned long long>(ready_),
                         static_cast<unsigned long long>(rounds_));
@@ -447,11 +299,10 @@ private:
     }
 
     const Options& opt_;
-    addrinfo* server_ = nullptr;
-    int epoll_fd_ = -1;
+    server server_;
     std::vector<Connection> connections_;
     std::string request_;
-    Histogram latency_;
+    histogram latency_;
     std::deque<int64_t> queue_;  // warm-up: domains to ask in this round
     std::deque<int64_t> retry_;  // warm-up: domains to ask in the next round
     uint64_t start_ = 0;

@@ -8,22 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
 
-work=$(mktemp -d /tmp/mxw-dns-selftest.XXXXXX)
-cleanup() {
-    mxw_dns_cleanup
-    if ((failures)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-failures=0
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+mxw_begin dns_fixtures_selftest
 
 # q SERVER PORT NAME TYPE [dig options...]: one query, no retries, output in $out (dig's status in $dig_rc).
 q() {
@@ -50,7 +35,6 @@ expect_msg_size_over() {
 # expect_log PORT PATTERN: faultdns on PORT logged a line matching PATTERN.
 expect_log() { grep -Eq "$2" "$work/faultdns-$1.log" || fail "faultdns:$1 log has no line matching '$2'"; }
 
-start=$SECONDS
 read -r ns fd_default fd_tc fd_answer fd_silent < <(mxw_free_port 5)
 
 # nsd also on 127.0.0.10 (as Postfix's resolver would use it), but on the test's port rather than 53 so the self
@@ -60,7 +44,7 @@ mxw_start_faultdns "$work" "$fd_default" "$ns"
 mxw_start_faultdns "$work" "$fd_tc" "$ns" --udp tc --tcp refuse
 mxw_start_faultdns "$work" "$fd_answer" "$ns" --udp answer --tcp close
 mxw_start_faultdns "$work" "$fd_silent" "$ns" --udp silent --tcp silent
-echo "fixtures up after $((SECONDS - start))s: nsd $ns, faultdns default $fd_default, tc/refuse $fd_tc," \
+echo "fixtures up after $((SECONDS - mxw_started))s: nsd $ns, faultdns default $fd_default, tc/refuse $fd_tc," \
     "answer/close $fd_answer, silent/silent $fd_silent"
 
 # --- nsd serves the contract's data ---
@@ -140,8 +124,4 @@ mxw_dns_cleanup
 ! pgrep -f "$work/nsd/nsd.conf" >/dev/null || fail "nsd child processes still running after cleanup"
 grep -q '^faultdns stop signal=SIGTERM' "$work/faultdns-$fd_default.log" || fail "faultdns did not stop on SIGTERM"
 
-if ((failures)); then
-    echo "dns fixtures selftest: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "dns fixtures selftest: all checks passed ($((SECONDS - start))s)"
+mxw_finish

@@ -12,29 +12,7 @@ source "$here/lib/dns.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-dns-transport.XXXXXX)
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-case_name=
-case_failures=0
-fail() {
-    echo "FAIL [$case_name]: $*" >&2
-    failures=$((failures + 1))
-    case_failures=$((case_failures + 1))
-}
+mxw_begin dns_transport_test
 
 # The fault servers' logs, read from a mark on: each case judges only the queries its own daemon sent.
 declare -A fd_mark
@@ -75,54 +53,21 @@ end_case() {
     fi
 }
 
-# ask sender ADDRESS | ask client IP: the daemon's verdict as the CLI reports it. Sets result, action, reply,
-# evidence, the number of big.mxw.test's MX names in the evidence (mx_count) and the wall time in ms.
+# ask sender ADDRESS | ask client IP: the daemon's verdict (mxw_ask), shown, and the number of big.mxw.test's MX
+# names in the evidence (mx_count).
 ask() {
-    local kind=$1 subject=$2 t0 rc=0 fields
-    t0=$(date +%s%N)
-    json=$(mxw_cli check "$kind" "$subject" --json 2>&1) || rc=$?
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    result='' action='' reply='' evidence='' mx_count=0
-    if ((rc)); then
-        fail "mxwarden check $kind $subject exited $rc: $json"
-        return
-    fi
-    fields=$("$MXW_PYTHON" -c '
-import json, sys
-d = json.load(sys.stdin)
-f = d["findings"][0]
-print(f["result"], d["action"], sep="\n")
-print(d["reply"].replace("\n", " "))
-print(f["evidence"].replace("\n", " "))' <<<"$json") || {
-        fail "mxwarden check $kind $subject --json printed no usable JSON: $json"
-        return
-    }
-    { IFS= read -r result; IFS= read -r action; IFS= read -r reply; IFS= read -r evidence; } <<<"$fields"
+    mxw_ask "$@"
     mx_count=$({ grep -oE '[0-9]+ mx[0-9]+-long-exchange-name' <<<"$evidence" || true; } | wc -l)
-    printf '  check %s %s -> result=%s action=%s reply="%s" (%d ms)\n' "$kind" "$subject" "$result" "$action" "$reply" \
-        "$ms"
+    printf '  check %s %s -> result=%s action=%s reply="%s" (%d ms)\n' "$1" "$2" "$result" "$action" "$reply" "$ms"
 }
 
 # read_counter NAME: one counter from `mxwarden status --json`.
 read_counter() { mxw_cli status --json | "$MXW_PYTHON" -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
 
-# want WHAT VALUE REGEX
-want() { [[ $2 =~ $3 ]] || fail "$1 is '$2', want /$3/ (asked: $json)"; }
-want_ok() {
-    want result "$result" '^ok$'
-    want action "$action" '^ignore$'
-    want reply "$reply" '^DUNNO$'
-}
-want_tempfail() {
-    want result "$result" '^tempfail$'
-    want action "$action" '^defer$'
-    want reply "$reply" '^451 4\.4\.3 '
-}
 want_all_of_big() { ((mx_count == 40)) || fail "big.mxw.test: $mx_count of its 40 MX records in the evidence"; }
 want_ms_below() { ((ms < $1)) || fail "took $ms ms, want < $1 ms"; }
 want_ms_from() { ((ms >= $1)) || fail "took $ms ms, want >= $1 ms"; }
 
-start=$SECONDS
 read -r ns fd_count fd_tc_refuse fd_edns_refuse fd_silent < <(mxw_free_port 5)
 fault_ports=("$fd_count" "$fd_tc_refuse" "$fd_edns_refuse" "$fd_silent")
 mxw_start_nsd "$work/nsd" "$ns"
@@ -302,8 +247,4 @@ echo "  20 concurrent requests: $started query started, $coalesced coalesced, $u
 ((upstream < 20)) || fail "$upstream queries reached the server for 20 requests"
 end_case
 
-if ((failures)); then
-    echo "dns transport test: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "dns transport test: all checks passed ($((SECONDS - start))s)"
+mxw_finish

@@ -21,30 +21,7 @@ source "$here/lib/daemon.sh"
 for tool in ldns-keygen ldns-signzone; do
     command -v "$tool" >/dev/null || { echo "dnssec test: $tool missing (Debian package ldnsutils)" >&2; exit 1; }
 done
-
-work=$(mktemp -d /tmp/mxw-dnssec.XXXXXX)
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-case_name=
-case_failures=0
-fail() {
-    echo "FAIL [$case_name]: $*" >&2
-    failures=$((failures + 1))
-    case_failures=$((case_failures + 1))
-}
+mxw_begin dnssec_test
 
 # --- the signed zone --------------------------------------------------------------------------------------------
 zone_dir=$work/zone
@@ -79,7 +56,6 @@ fi
 anchor=$zone_dir/$key.ds
 stranger_anchor=$zone_dir/$stranger.ds
 
-start=$SECONDS
 read -r ns < <(mxw_free_port 1)
 mxw_start_nsd_with_zone "$work/nsd" "$ns" sec.test "$zone_dir/served.zone"
 echo "fixtures: nsd $ns serving sec.test signed by $key, trust anchor $anchor"
@@ -111,42 +87,12 @@ end_case() {
     fi
 }
 
-# ask ADDRESS: the daemon's sender verdict as the CLI reports it; sets result, action, reply and evidence.
+# ask ADDRESS: the daemon's sender verdict (mxw_ask), shown.
 ask() {
-    local subject=$1 rc=0 fields
-    json=$(mxw_cli check sender "$subject" --json 2>&1) || rc=$?
-    result='' action='' reply='' evidence=''
-    if ((rc)); then
-        fail "mxwarden check sender $subject exited $rc: $json"
-        return
-    fi
-    fields=$("$MXW_PYTHON" -c '
-import json, sys
-d = json.load(sys.stdin)
-f = d["findings"][0]
-print(f["result"], d["action"], sep="\n")
-print(d["reply"].replace("\n", " "))
-print(f["evidence"].replace("\n", " "))' <<<"$json") || {
-        fail "mxwarden check sender $subject --json printed no usable JSON: $json"
-        return
-    }
-    { IFS= read -r result; IFS= read -r action; IFS= read -r reply; IFS= read -r evidence; } <<<"$fields"
-    printf '  check sender %s -> result=%s action=%s evidence="%s"\n' "$subject" "$result" "$action" "$evidence"
+    mxw_ask sender "$1"
+    printf '  check sender %s -> result=%s action=%s evidence="%s"\n' "$1" "$result" "$action" "$evidence"
 }
-
-# want WHAT VALUE REGEX / want_not WHAT VALUE REGEX
-want() { [[ $2 =~ $3 ]] || fail "$1 is '$2', want /$3/ (asked: $json)"; }
 want_not() { [[ ! $2 =~ $3 ]] || fail "$1 is '$2', must not match /$3/ (asked: $json)"; }
-want_ok() {
-    want result "$result" '^ok$'
-    want action "$action" '^ignore$'
-    want reply "$reply" '^DUNNO$'
-}
-want_tempfail() {
-    want result "$result" '^tempfail$'
-    want action "$action" '^defer$'
-    want reply "$reply" '^451 4\.4\.3 '
-}
 
 # --- validate: secure answers, and the corrupted signature is bogus ---------------------------------------------
 begin_case validate --dns.dnssec=validate --dns.trust-anchor-file="$anchor"
@@ -202,8 +148,4 @@ echo "  mxwardend --dns.trust-anchor-file=$work/no-such-anchor.ds -> exit $rc: $
 [[ $out == *dns.trust-anchor-file* ]] || fail "the message does not name dns.trust-anchor-file: $out"
 [[ $out != *event=ready* ]] || fail "the daemon got ready without its trust anchor"
 
-if ((failures)); then
-    echo "dnssec test: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "dnssec test: all checks passed ($((SECONDS - start))s)"
+mxw_finish

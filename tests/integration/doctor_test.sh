@@ -14,19 +14,7 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-doctor.XXXXXX)
-chmod 0755 "$work"
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin doctor_test
 
 read -r ns_port tc_port ok_port dead_port policy_port < <(mxw_free_port 5)
 mxw_start_nsd "$work/nsd" "$ns_port"
@@ -98,12 +86,11 @@ expect 'ok    unix:.*control.sock: reachable; policy requests' "the daemon is re
 json=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$work/state" doctor --json --timeout 1s --helo-name x \
     --postfix-config "$work/nopf" --dns.forwarders="127.0.0.1@$ok_port" --name good.mxw.test \
     --outbound-ip 127.0.0.20) || true
-/usr/bin/python3 -c '
+"$MXW_PYTHON" -c '
 import json, sys
 d = json.loads(sys.stdin.read())
 assert any(c["area"] == "dns" and c["status"] == "ok" for c in d["checks"]), d
 assert all(set(c) == {"area", "subject", "status", "detail", "fix"} for c in d["checks"]), d
 ' <<<"$json" || fail "doctor --json is not the expected JSON: $json"
 
-((failures == 0)) && echo "doctor_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

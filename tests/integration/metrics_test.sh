@@ -10,19 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/dns.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
-
-work=$(mktemp -d /tmp/mxw-metrics.XXXXXX)
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin metrics_test
 
 read -r ns_port policy_port metrics_port < <(mxw_free_port 3)
 mxw_start_nsd "$work/nsd" "$ns_port"
@@ -30,7 +18,7 @@ mxw_start_daemon "$work/state" "$work/mxwardend.log" --dns.forwarders="127.0.0.1
     --listen.policy="inet:127.0.0.1:$policy_port" --listen.metrics="inet:127.0.0.1:$metrics_port"
 
 request() {  # request SENDER: one RCPT-state request, as smtpd sends it
-    /usr/bin/python3 "$here/fixtures/policy_client.py" "inet:127.0.0.1:$policy_port" 1 request=smtpd_access_policy \
+    "$MXW_PYTHON" "$MXW_FIXTURES/policy_client.py" "inet:127.0.0.1:$policy_port" 1 request=smtpd_access_policy \
         protocol_state=RCPT protocol_name=ESMTP client_address=127.0.0.20 client_name=client-ok.mxw.test \
         reverse_client_name=client-ok.mxw.test helo_name=client-ok.mxw.test "sender=$1" recipient=u@good.mxw.test \
         queue_id= instance=1.$RANDOM
@@ -57,7 +45,7 @@ want '^mxwarden_cache_entries\{cache="route"\} 1$' "the routed destination"
 want '^mxwarden_probes_total\{outcome="(ok|refused)"\}' "probe outcomes"
 
 # Every sample's metric name (less _bucket/_sum/_count) has a # TYPE line.
-/usr/bin/python3 - "$work/metrics.txt" <<'EOF' || fail "the exposition text is not well-formed"
+"$MXW_PYTHON" - "$work/metrics.txt" <<'EOF' || fail "the exposition text is not well-formed"
 import re, sys
 types, bad = set(), []
 for line in open(sys.argv[1]):
@@ -83,5 +71,4 @@ head -c 20000 /dev/zero | tr '\0' 'a' | timeout 5 bash -c "cat >/dev/tcp/127.0.0
 after=$(curl -fsS "http://127.0.0.1:$metrics_port/metrics") || true
 grep -q '^mxwarden_policy_requests_total 3$' <<<"$after" || fail "the endpoint did not survive bad requests"
 
-((failures == 0)) && echo "metrics_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

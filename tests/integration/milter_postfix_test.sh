@@ -17,59 +17,21 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-milter-postfix.XXXXXX)
-# Postfix daemons reach the data directory and maillog after dropping root, smtp-sink its dump directory.
-chmod 0755 "$work"
+mxw_begin milter_postfix_test
 pf=$work/pf
 sink_dir=$work/sink
-sink_pid=
-milter_pid=
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    for pid in $sink_pid $milter_pid; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-    echo "FAIL [$case_name]: $*" >&2
-    failures=$((failures + 1))
-}
 
 read -r smtpd_port policy_port ns_port fd_port milter_port sink_port < <(mxw_free_port 6)
-start=$SECONDS
 mxw_start_nsd "$work/nsd" "$ns_port"
 mxw_start_faultdns "$work" "$fd_port" "$ns_port"
 state=$work/state
 mxw_start_daemon "$state" "$work/mxwardend.log" --listen.policy="inet:127.0.0.1:$policy_port" \
     --dns.forwarders="127.0.0.1@$fd_port" --client.no-ptr=quarantine --listen.metrics=
 
-"$MXW_BUILD/mxwarden-milter" --listen "inet:$milter_port@127.0.0.1" --policy "inet:127.0.0.1:$policy_port" \
-    --quarantine-db "$state/quarantine.db" 2>"$work/milter.log" &
-milter_pid=$!
-for ((i = 0; i < 100; i++)); do
-    grep -q 'event=ready' "$work/milter.log" && break
-    sleep 0.05
-done
-grep -q 'event=ready' "$work/milter.log" || { cat "$work/milter.log" >&2; echo "the milter did not start" >&2; exit 1; }
+mxw_start_milter "$work/milter.log" --listen "inet:$milter_port@127.0.0.1" --policy "inet:127.0.0.1:$policy_port" \
+    --quarantine-db "$state/quarantine.db"
 
-mkdir -p "$sink_dir"
-chown postfix: "$sink_dir"
-smtp-sink -u postfix -d "$sink_dir/%M." "127.0.0.1:$sink_port" 10 >"$work/smtp-sink.log" 2>&1 &
-sink_pid=$!
+mxw_start_sink "$sink_dir" "127.0.0.1:$sink_port"
 
 mxw_postfix_create "$pf" "$smtpd_port"
 # The line the README recommends for Postfix.
@@ -82,46 +44,11 @@ mxw_postfix_conf "$pf" \
 mxw_postfix_start "$pf" 127.0.0.1
 echo "fixtures: nsd $ns_port, faultdns $fd_port, mxwardend $policy_port, milter $milter_port, smtpd $smtpd_port, sink $sink_port"
 
-# reply_to CMD: the server's reply to the SMTP command starting with CMD in $transcript.
-reply_to() {
-    awk -v cmd="$1" '
-        index($0, "-> " cmd) { r = 1; next }
-        r && /^ *-> / { exit }
-        r && /^ *<(-|\*\*) / { sub(/^ *<(-|\*\*) +/, ""); print }' <<<"$transcript"
-}
-
-# smtp_case NAME CLIENT_IP SENDER CMD REPLY_REGEX: a session up to RCPT TO:<user@good.mxw.test>; the reply to
-# CMD ("MAIL FROM" or "RCPT TO") must match REPLY_REGEX.
-smtp_case() {
-    case_name=$1
-    local client=$2 sender=$3 cmd=$4 pattern=$5 reply
-    transcript=$(mxw_swaks "$sender" user@good.mxw.test "$smtpd_port" "$client")
-    reply=$(reply_to "$cmd")
-    printf '%s: client %s, MAIL FROM:<%s> -> %s: %s\n' "$case_name" "$client" "${sender#<>}" "$cmd" \
-        "${reply:-(no reply)}"
-    grep -Eq -- "$pattern" <<<"$reply" || fail "$cmd reply does not match /$pattern/; transcript: $transcript"
-}
-
-# send_message NAME CLIENT_IP SENDER SUBJECT: a whole message; sets $data_reply to the reply after DATA.
-send_message() {
-    case_name=$1
-    transcript=$(swaks --server 127.0.0.1 --port "$smtpd_port" --local-interface "$2" --helo client.mxw.test \
-        --from "$3" --to user@good.mxw.test --header "Subject: $4" --timeout 15s </dev/null 2>&1 || true)
-    data_reply=$(grep -E '^ *<- +250 .*queued as' <<<"$transcript" || true)
-    echo "$case_name: client $2, full message -> ${data_reply:-no 250 after DATA}"
-    [[ -n $data_reply ]] || fail "message not accepted: $transcript"
-}
-
+# smtp_case NAME CLIENT_IP SENDER CMD REPLY_REGEX, send_message NAME CLIENT_IP SENDER SUBJECT: see lib/smtp.sh.
+smtp_case() { mxw_smtp_case "$1" "$smtpd_port" "${@:2}"; }
+send_message() { mxw_send_message "$1" "$smtpd_port" "${@:2}"; }
 # sink_file SUBJECT: the smtp-sink dump holding SUBJECT, waiting up to 15 s.
-sink_file() {
-    local f i
-    for ((i = 0; i < 150; i++)); do
-        f=$(grep -l "Subject: $1" "$sink_dir"/* 2>/dev/null | head -n 1 || true)
-        [[ -n $f ]] && { echo "$f"; return 0; }
-        sleep 0.1
-    done
-    return 1
-}
+sink_file() { mxw_sink_file "$sink_dir" "$1"; }
 
 smtp_case a-clean 127.0.0.20 a@good.mxw.test "RCPT TO" '^250 '
 smtp_case b-null-mx 127.0.0.20 b@nullmx.mxw.test "MAIL FROM" \
@@ -157,11 +84,7 @@ if [[ -n $data_reply ]]; then
     # The copy is the message as the client sent it (Postfix shows milters no Received header of its own).
     grep -q '^From: h@good.mxw.test' <<<"$msg" || fail "stored message lacks its From header: $msg"
     grep -q 'This is a test mailing' <<<"$msg" || fail "stored message lacks the body: $msg"
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'milter triggers DISCARD action' "$pf/maillog" 2>/dev/null && break
-        sleep 0.1
-    done
-    grep -q 'milter triggers DISCARD action' "$pf/maillog" || fail "Postfix did not log the milter's DISCARD"
+    mxw_wait_log 5 "$pf/maillog" 'milter triggers DISCARD action' || fail "Postfix did not log the milter's DISCARD"
     sleep 1
     ! grep -lq 'Subject: mxwarden milter case h' "$sink_dir"/* 2>/dev/null || fail "the quarantined message was delivered"
 fi
@@ -172,8 +95,4 @@ mxw_stop_daemon || fail "mxwardend did not stop cleanly"
 smtp_case i-daemon-down 127.0.0.20 i@nullmx.mxw.test "RCPT TO" '^250 '
 grep -q '^policy-error .* on_error=accept ' "$work/milter.log" || fail "the milter logged no policy error"
 
-if ((failures)); then
-    echo "milter postfix test: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "milter postfix test: all checks passed ($((SECONDS - start))s)"
+mxw_finish

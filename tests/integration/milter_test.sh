@@ -17,37 +17,10 @@ source "$here/lib/daemon.sh"
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
 
-work=$(mktemp -d /tmp/mxw-milter.XXXXXX)
-failures=0
+mxw_begin milter_test
 milter_pids=()
-stub_pid=
-cleanup() {
-    local rc=$? pid
-    for pid in "${milter_pids[@]}" $stub_pid; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${milter_pids[@]}" $stub_pid; do
-        wait "$pid" 2>/dev/null || true
-    done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
 
 read -r ns_port fd_port policy_port dead_port slow_port m_real m_accept m_tempfail m_slow < <(mxw_free_port 9)
-start=$SECONDS
 mxw_start_nsd "$work/nsd" "$ns_port"
 mxw_start_faultdns "$work" "$fd_port" "$ns_port"
 state=$work/state
@@ -68,22 +41,15 @@ while True:
     held.append(c)
 EOF
 stub_pid=$!
+mxw_track_pid "$stub_pid"
 
 # start_milter NAME PORT ARGS...: one milter on 127.0.0.1:PORT (milter.listen, in mxwarden's notation; libmilter
 # gets inet:PORT@127.0.0.1), its stderr in $work/NAME.log.
 start_milter() {
-    local name=$1 port=$2 i
+    local name=$1 port=$2
     shift 2
-    "$MXW_BUILD/mxwarden-milter" --milter.listen="inet:127.0.0.1:$port" "$@" 2>"$work/$name.log" &
-    milter_pids+=($!)
-    for ((i = 0; i < 100; i++)); do
-        grep -qs "event=ready" "$work/$name.log" && return 0
-        kill -0 "${milter_pids[-1]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "milter $name did not start:" >&2
-    cat "$work/$name.log" >&2
-    return 1
+    mxw_start_milter "$work/$name.log" --milter.listen="inet:127.0.0.1:$port" "$@"
+    milter_pids+=("$MXW_MILTER_PID")
 }
 # The real one takes its settings from an mxwarden.conf, as installed; the others from flags.
 printf '[milter]\npolicy = inet:127.0.0.1:%s\n[quarantine]\ndatabase = %s\n' "$policy_port" "$state/quarantine.db" \
@@ -92,10 +58,7 @@ start_milter real "$m_real" -c "$work/mxwarden.conf"
 start_milter accept "$m_accept" --policy "inet:127.0.0.1:$dead_port" --on-error accept
 start_milter tempfail "$m_tempfail" --policy "inet:127.0.0.1:$dead_port" --on-error tempfail
 start_milter slow "$m_slow" --policy "inet:127.0.0.1:$slow_port" --on-error tempfail --timeout 1s
-for ((i = 0; i < 50; i++)); do
-    grep -q 'event=ready' "$work/slow.log" && break
-    sleep 0.1
-done
+mxw_wait_log 5 "$work/slow.log" 'event=ready' "$stub_pid"
 
 # run_lua SCRIPT PORT [NAME=VALUE...]: one miltertest script against the milter on PORT; its output is shown.
 run_lua() {
@@ -183,16 +146,11 @@ want_log slow '^policy-error ' ' stage=MAIL ' ' error="timeout while waiting for
 
 # SIGTERM stops each milter cleanly (libmilter takes about 5 s to wind down; they stop in parallel).
 for pid in "${milter_pids[@]}"; do kill -TERM "$pid"; done
-for i in "${!milter_pids[@]}"; do
+for pid in "${milter_pids[@]}"; do
     status=0
-    wait "${milter_pids[$i]}" || status=$?
-    ((status == 0)) || fail "milter ${milter_pids[$i]} exited with status $status after SIGTERM"
+    mxw_stop_pid "$pid" 20 || status=$?
+    ((status == 0)) || fail "milter $pid exited with status $status after SIGTERM"
 done
-milter_pids=()
 want_log real '^event=stopped'
 
-if ((failures)); then
-    echo "milter test: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "milter test: all checks passed ($((SECONDS - start))s)"
+mxw_finish

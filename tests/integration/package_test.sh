@@ -17,22 +17,11 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
 
-work=$(mktemp -d /tmp/mxw-package.XXXXXX)
-chmod 0755 "$work"
-failures=0
-daemon_pid=
-cleanup() {
-    local rc=$?
-    if [[ -n $daemon_pid ]]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
-    mxw_dns_cleanup
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -qq mxwarden >/dev/null 2>&1 || true
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin package_test
 apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq "$@"; }
+# On the way out, after the installed daemon has stopped.
+purge_package() { apt_get purge mxwarden >/dev/null 2>&1; }
+mxw_on_exit purge_package
 
 # 1. Build and install.
 deb_dir=${MXW_BUILD:?}/deb
@@ -79,15 +68,15 @@ runuser -u "$user" -- $exec_pre || fail "ExecStartPre ($exec_pre) failed"
 (umask "$umask_" && exec setpriv --reuid="$user" --regid="$user" --init-groups -- $exec_start "${test_args[@]}") \
     2>"$work/mxwardend.log" &
 daemon_pid=$!
-for _ in $(seq 100); do grep -q 'event=ready' "$work/mxwardend.log" && break; sleep 0.1; done
-grep -q 'event=ready.*state_dir=/var/lib/mxwarden' "$work/mxwardend.log" ||
-    { cat "$work/mxwardend.log" >&2; fail "the installed daemon did not start on /var/lib/mxwarden"; }
+mxw_track_pid "$daemon_pid"
+mxw_wait_log 10 "$work/mxwardend.log" 'event=ready.*state_dir=/var/lib/mxwarden' "$daemon_pid" ||
+    fail "the installed daemon did not start on /var/lib/mxwarden"
 
 # 4. The installed CLI finds it through the packaged defaults (/var/lib/mxwarden/control.sock).
 mxwarden status >/dev/null || fail "mxwarden status cannot reach the installed daemon"
 out=$(mxwarden check sender b@nullmx.mxw.test || true)
 grep -q '^sender check: null-mx' <<<"$out" || fail "check sender via the installed daemon: $out"
-answer=$(/usr/bin/python3 - "$smap_port" <<'EOF'
+answer=$("$MXW_PYTHON" - "$smap_port" <<'EOF'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
 req = b"transport u@aonly.mxw.test"
@@ -110,10 +99,8 @@ mxwarden quarantine list | grep -q 'smoke .*package-smoke' || fail "the ingested
 [[ $(stat -c '%U %a' /var/lib/mxwarden/quarantine.db) == "mxwarden 640" ]] ||
     fail "quarantine.db: $(stat -c '%U %a' /var/lib/mxwarden/quarantine.db)"
 
-kill -TERM "$daemon_pid"
 rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
+mxw_stop_pid "$daemon_pid" || rc=$?
 ((rc == 0)) || fail "the installed daemon exited with $rc on SIGTERM"
 
 # 6. The scenario suite's smoke case (seed 003, a real Postfix asking the policy service) on the installed binaries.
@@ -131,5 +118,4 @@ apt_get purge mxwarden >/dev/null 2>&1 || fail "apt-get purge failed"
 [[ ! -e /var/lib/mxwarden ]] || fail "purge left /var/lib/mxwarden"
 [[ ! -e /etc/mxwarden/mxwarden.conf ]] || fail "purge left the config file"
 
-((failures == 0)) && echo "package_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

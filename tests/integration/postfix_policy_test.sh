@@ -16,37 +16,14 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-postfix-policy.XXXXXX)
-# Postfix daemons reach the data directory and maillog after dropping root, smtp-sink its dump directory.
-chmod 0755 "$work"
+mxw_begin postfix_policy_test
 pf=$work/pf
 sink_dir=$work/sink
-sink_pid=
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    if [[ -n $sink_pid ]]; then
-        kill "$sink_pid" 2>/dev/null || true
-        wait "$sink_pid" 2>/dev/null || true
-    fi
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 daemon_log=$work/mxwardend.log
 read -r smtpd_port policy_port ns_port fd_port < <(mxw_free_port 4)
 
 # What a case's logs say is read from the marks taken when the case started.
-case_name=
 mark_logs() {
     daemon_mark=$(($(wc -c <"$daemon_log") + 1))
     maillog_mark=$(($(wc -c <"$pf/maillog" 2>/dev/null || echo 0) + 1))
@@ -55,20 +32,13 @@ daemon_since() { tail -c +"$daemon_mark" "$daemon_log"; }
 maillog_since() { tail -c +"$maillog_mark" "$pf/maillog" 2>/dev/null || true; }
 # maillog_shows REGEX: postlogd writes the maillog asynchronously, so a line may land a moment after the SMTP reply
 # (or, for a delivery, after smtp-sink has the message). Waits up to 5 s.
-maillog_shows() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        maillog_since | grep -E -- "$1" >/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+_maillog_has() { maillog_since | grep -E -- "$1" >/dev/null; }
+maillog_shows() { mxw_poll 5 _maillog_has "$1"; }
 
 # fail MESSAGE: count a failure; the first one of a case also shows what the daemon and Postfix logged meanwhile.
 context_shown=
 fail() {
-    echo "FAIL [$case_name]: $*" >&2
-    failures=$((failures + 1))
+    mxw_fail "$@"
     [[ $context_shown != "$case_name" ]] || return 0
     context_shown=$case_name
     {
@@ -87,8 +57,7 @@ smtp_case() {
     local client=$2 sender=$3 pattern=$4
     mark_logs
     transcript=$(mxw_swaks "$sender" user@good.mxw.test "$smtpd_port" "$client")
-    reply=$(awk '/^ *-> RCPT TO:/ { r = 1; next } r && /^ *-> / { exit } r && /^ *<(-|\*\*) / { sub(/^ *<(-|\*\*) +/, ""); print }' \
-        <<<"$transcript")
+    reply=$(mxw_smtp_reply "$transcript" "RCPT TO")
     printf '%s: client %s, MAIL FROM:<%s> RCPT TO:<user@good.mxw.test> -> %s\n' "$case_name" "$client" "${sender#<>}" \
         "${reply:-(no RCPT reply)}"
     mxw_expect_reply "$transcript" "$pattern" "$case_name" || fail "RCPT reply does not match /$pattern/"
@@ -110,7 +79,6 @@ want_decision() {
     done
 }
 
-start=$SECONDS
 mxw_start_nsd "$work/nsd" "$ns_port" 127.0.0.10@53
 mxw_start_faultdns "$work" "$fd_port" "$ns_port"
 echo "fixtures: nsd 127.0.0.1@$ns_port and 127.0.0.10@53, faultdns $fd_port, policy $policy_port, smtpd $smtpd_port"
@@ -121,11 +89,7 @@ start_daemon() {
 }
 start_daemon
 
-mkdir -p "$sink_dir"
-chown postfix: "$sink_dir"
-# 10 is the listen backlog. As root, smtp-sink must be told whom to run as.
-smtp-sink -u postfix -d "$sink_dir/%M." 127.0.0.2:25 10 >"$work/smtp-sink.log" 2>&1 &
-sink_pid=$!
+mxw_start_sink "$sink_dir" 127.0.0.2:25
 
 mxw_postfix_create "$pf" "$smtpd_port"
 # The line an admin would use: the policy service first, so no earlier permit skips it; fail open if the daemon
@@ -135,12 +99,6 @@ mxw_postfix_conf "$pf" \
     "relay_domains = mxw.test, .mxw.test" \
     "smtpd_peername_lookup = yes"
 mxw_postfix_start "$pf" 127.0.0.10
-for ((i = 0; i < 50; i++)); do
-    grep -q ' 0200007F:0019 00000000:0000 0A ' /proc/net/tcp && break
-    sleep 0.1
-done
-grep -q ' 0200007F:0019 00000000:0000 0A ' /proc/net/tcp ||
-    { cat "$work/smtp-sink.log" >&2; echo "smtp-sink is not listening on 127.0.0.2:25" >&2; exit 1; }
 
 # a. Forward-confirmed client, deliverable sender domain: nothing to say.
 smtp_case a-clean 127.0.0.20 a@good.mxw.test '^250 '
@@ -181,21 +139,13 @@ want_decision ' client=127\.0\.0\.21 ' ' check=client ' ' result=not-confirmed '
 # must show the header the daemon asked Postfix to prepend.
 case_name="g-delivered"
 mark_logs
-transcript=$(swaks --server 127.0.0.1 --port "$smtpd_port" --local-interface 127.0.0.21 --helo client.mxw.test \
-    --from g@good.mxw.test --to user@good.mxw.test --header "Subject: mxwarden case g" --timeout 15s \
-    </dev/null 2>&1 || true)
+transcript=$(mxw_swaks_message g@good.mxw.test user@good.mxw.test "$smtpd_port" 127.0.0.21 "mxwarden case g")
 data_reply=$(grep -E '^ *<- +250 .*queued as' <<<"$transcript" || true)
 echo "$case_name: client 127.0.0.21, full message -> ${data_reply:-no 250 after DATA}"
 if [[ -z $data_reply ]]; then
     fail "message not accepted: $transcript"
 else
-    delivered=
-    for ((i = 0; i < 150; i++)); do
-        delivered=$(grep -l 'Subject: mxwarden case g' "$sink_dir"/* 2>/dev/null | head -n 1 || true)
-        [[ -n $delivered ]] && break
-        sleep 0.1
-    done
-    if [[ -z $delivered ]]; then
+    if ! delivered=$(mxw_sink_file "$sink_dir" "mxwarden case g"); then
         fail "smtp-sink received nothing within 15 s; queue: $(postqueue -c "$pf/etc" -p 2>&1)"
     else
         headers=$(grep -c '^X-Mxwarden: ' "$delivered" || true)
@@ -224,8 +174,4 @@ smtp_case i-daemon-down 127.0.0.20 i@nullmx.mxw.test '^250 '
 maillog_shows "warning: problem talking to server 127\.0\.0\.1:$policy_port" ||
     fail "the maillog does not show the failed policy service"
 
-if ((failures)); then
-    echo "postfix policy test: $failures check(s) failed ($((SECONDS - start))s)" >&2
-    exit 1
-fi
-echo "postfix policy test: all checks passed ($((SECONDS - start))s)"
+mxw_finish

@@ -9,15 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/postfix.sh
 source "$here/lib/postfix.sh"
 
-work=$(mktemp -d /tmp/mxw-postfix-setup.XXXXXX)
-chmod 0755 "$work"
-failures=0
-cleanup() {
-    local rc=$?
-    if ((failures || rc)); then echo "files kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin postfix_setup_test
 
 pf=$work/pf
 mxw_postfix_create "$pf" 2525
@@ -72,5 +64,4 @@ rc=0
 out=$("${cli[@]}" postfix-setup --check --apply --postfix-config "$pf/etc" 2>&1) || rc=$?
 ((rc == 64)) || fail "--check with --apply must be a usage error, got $rc"
 
-((failures == 0)) && echo "postfix_setup_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

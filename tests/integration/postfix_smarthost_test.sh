@@ -16,25 +16,9 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-postfix-smarthost.XXXXXX)
-chmod 0755 "$work"
+mxw_begin postfix_smarthost_test
 pf=$work/pf
 sink_dir=$work/sink
-pids=()
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 daemon_log=$work/mxwardend.log
 read -r smtpd_port smap_port policy_port ns_port fault_port sink_port < <(mxw_free_port 6)
@@ -43,9 +27,7 @@ mxw_start_nsd "$work/nsd" "$ns_port"
 nsd_pid=$MXW_NSD_PID
 mxw_start_faultdns "$work/dns" "$fault_port" "$ns_port"
 fault_pid=$MXW_FAULTDNS_PID
-mkdir -p "$sink_dir" && chown postfix: "$sink_dir"
-smtp-sink -u postfix -d "$sink_dir/%M." "127.0.0.7:$sink_port" 10 >"$work/smtp-sink.log" 2>&1 &
-pids+=($!)
+mxw_start_sink "$sink_dir" "127.0.0.7:$sink_port"
 
 # Loopback stands in for the remote smart host here, so only 0.0.0.0/8 stays denied. relay.mxw.test has a 1 s TTL
 # and routing.min-ttl = 1s lets the daemon honour it, so the outage is met within the test.
@@ -60,7 +42,7 @@ mxw_postfix_create "$pf" "$smtpd_port"
 map="socketmap:inet:127.0.0.1:$smap_port:transport"
 # The host's resolver must never matter: Postfix gets literal addresses only.
 mxw_postfix_conf "$pf" "transport_maps = $map" "smtp_connect_timeout = 5s"
-postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=10s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw"
+mxw_postfix_mxw "$pf" -o smtp_helo_timeout=10s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw
 mxw_postfix_start "$pf" 127.0.0.1
 
 want="mxw:[127.0.0.7]:$sink_port"
@@ -72,28 +54,20 @@ echo "postmap -q probe@example.org -> $answer"
 
 # send TAG RCPT, then delivered TAG: true once smtp-sink has the message (30 s at most).
 send() { printf 'Subject: %s\n\nseed 000\n' "$1" | sendmail -C "$pf/etc" -f sender@mxw.test "$2"; }
-delivered() {
-    local i
-    for i in $(seq 300); do
-        grep -lq "Subject: $1\$" "$sink_dir"/* 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+delivered() { mxw_sink_file "$sink_dir" "$1" 30 >/dev/null; }
 # Recipient domains differ per message: trivial-rewrite caches each recipient's answer until a reload.
 send smarthost-1 "a@one.example.org"
 delivered smarthost-1 || fail "message 1 (DNS working) was not delivered through the smart host"
 
 # Outage 1: the DNS server behind the forwarder is gone, every query gets SERVFAIL.
-kill "$nsd_pid"
-wait "$nsd_pid" 2>/dev/null || true
+mxw_stop_pid "$nsd_pid" || true
 # nsd's server process may outlive the main one for a moment: the outage starts when nsd stops answering.
-for _ in $(seq 50); do _mxw_nsd_answers "$ns_port" || break; sleep 0.1; done
-_mxw_nsd_answers "$ns_port" && { echo "nsd still answers after it was stopped" >&2; exit 1; }
+nsd_silent() { ! _mxw_nsd_answers "$ns_port"; }
+mxw_poll 5 nsd_silent || { echo "nsd still answers after it was stopped" >&2; exit 1; }
 # Past the 1 s TTL a lookup asks DNS again: the daemon meets the outage before message 2 is routed, not after.
 sleep 1.5
 answer=$(postmap -c "$pf/etc" -q "probe@two.example.org" "$map" || true)
-for _ in $(seq 100); do grep -q 'event=route-dns-failure.*using=last-known-good' "$daemon_log" && break; sleep 0.1; done
+mxw_wait_log 10 "$daemon_log" 'event=route-dns-failure.*using=last-known-good' || true  # judged below
 [[ $answer == "$want" ]] || fail "during the outage: want the last-known-good $want, got '$answer'"
 send smarthost-2 "b@two.example.org"
 delivered smarthost-2 || fail "message 2 (SERVFAIL) was not delivered on the last-known-good address"
@@ -102,8 +76,7 @@ grep -q "event=route-dns-failure domain=\\[relay.mxw.test\\] .*rcode 2; servers=
     fail "the daemon did not log the smart host's DNS failure with server, transport and rcode"
 
 # Outage 2 (seed 000 itself): UDP answers truncated, TCP to the DNS server refused; and the daemon restarts in it.
-kill "$fault_pid"
-wait "$fault_pid" 2>/dev/null || true
+mxw_stop_pid "$fault_pid" || true
 mxw_start_nsd "$work/nsd2" "$ns_port"
 mxw_start_faultdns "$work/dns" "$fault_port" "$ns_port" --udp tc --tcp refuse
 mxw_stop_daemon || fail "mxwardend did not stop cleanly"
@@ -122,5 +95,4 @@ grep -q 'tcp .*refused\|udp q=relay.mxw.test A -> tc' "$work/dns/faultdns-$fault
 
 n=$(grep -c 'relay=127.0.0.7\[127.0.0.7\]:'"$sink_port"'.*status=sent' "$pf/maillog" || true)
 ((n == 3)) || fail "want 3 deliveries to [127.0.0.7]:$sink_port in the maillog, got $n"
-((failures == 0)) && echo "postfix_smarthost_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Crash safety of `mxwarden quarantine ingest` under a real Postfix: the mxq pipe(8) command is a wrapper that
-# SIGKILLs about half of the ingests at a random moment (before reading, while reading, around the commit).
+# SIGKILLs every other ingest at some moment (before reading, while reading, around the commit).
 # Postfix defers those (a signal is a temporary failure) and tries again. Once the real ingest is back and the
 # queue is empty, every message must be in the store exactly once and none bounced. Then several ingests run at
 # once, outside Postfix, and all land.
@@ -14,37 +14,29 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-qa_user=mxwtest-q
-id "$qa_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$qa_user"
+mxw_begin quarantine_crash_test
+qa_user=$MXW_QA_USER
 messages=20
-
-work=$(mktemp -d /tmp/mxw-quarantine-crash.XXXXXX)
-chmod 0755 "$work"
 pf=$work/pf
 state=$work/state
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail the check.
 grep_all() { grep "$@" >/dev/null; }
 
 read -r smtpd_port < <(mxw_free_port 1)
-mkdir -p "$state" && chown "$qa_user:" "$state" && chmod 0750 "$state"
+mxw_qa_state_dir "$state"
 q() { "$MXW_BUILD/mxwarden" --daemon.state-dir="$state" quarantine "$@"; }
 
-# The killer: runs the real ingest under `timeout -s KILL` with a random delay of 0-150 ms for every other call,
-# and dies by SIGKILL itself when its child did, so pipe(8) sees a signal (defer), not exit 137 (bounce).
+# The killer: runs the real ingest under `timeout -s KILL` for every other call, and dies by SIGKILL itself when its
+# child did, so pipe(8) sees a signal (defer), not exit 137 (bounce). The delays cycle through fixed values from
+# 1 ms (before the ingest reads anything) to 150 ms (past most commits), so every run kills some ingests at each
+# stage: chosen at random, they could all land after the ingest has finished, and the test would prove nothing.
 cat >"$work/killer.sh" <<EOS
 #!/bin/bash
-if ((RANDOM % 2)); then
-    printf -v delay '0.%03d' \$((RANDOM % 150))
+delays=(0.001 0.020 0.040 0.060 0.080 0.100 0.150)
+# Up to 10 calls run at once; the lock makes each call's number its own.
+n=\$(flock "$work/killer.count" bash -c 'n=\$((\$(cat "\$1") + 1)); echo "\$n" >"\$1"; echo "\$n"' _ "$work/killer.count")
+if ((n % 2)); then
+    delay=\${delays[n / 2 % \${#delays[@]}]}
     echo "kill after \$delay s" >>"$work/killer.log"
     rc=0
     timeout -s KILL "\$delay" "$MXW_BUILD/mxwarden" "\$@" || rc=\$?
@@ -54,21 +46,18 @@ fi
 exec "$MXW_BUILD/mxwarden" "\$@"
 EOS
 chmod 0755 "$work/killer.sh"
-touch "$work/killer.log" && chown "$qa_user:" "$work/killer.log"
+echo 0 >"$work/killer.count"
+touch "$work/killer.log" && chown "$qa_user:" "$work/killer.log" "$work/killer.count"
 
 mxw_postfix_create "$pf" "$smtpd_port"
 # Short backoff so deferred mail comes back quickly; a failed cohort must not throttle the whole transport.
 mxw_postfix_conf "$pf" "transport_maps = inline:{ quarantined.mxw.test=mxq:dns-failure }" \
     "minimal_backoff_time = 1s" "maximal_backoff_time = 2s" "queue_run_delay = 1s" \
     "mxq_destination_concurrency_failed_cohort_limit = 1000" "mxq_destination_recipient_limit = 1"
-mxq_line() {
-    # shellcheck disable=SC2016  # ${...} are pipe(8) macros
-    postconf -c "$pf/etc" -M "mxq/unix=mxq unix - n n - 10 pipe flags=Rq user=$qa_user null_sender= argv=$1 --daemon.state-dir=$state quarantine ingest --queue-id \${queue_id} --reason \${nexthop} --sender \${sender} -- \${recipient}"
-}
-mxq_line "$work/killer.sh"
+mxw_postfix_mxq "$pf" "$work/killer.sh" --daemon.state-dir="$state"
 mxw_postfix_start "$pf" 127.0.0.1
 
-queue_empty() { [[ -z $(postqueue -c "$pf/etc" -j 2>/dev/null) ]]; }
+queue_empty() { mxw_postfix_queue_empty "$pf"; }
 
 # All at once: up to 10 ingests run side by side (the mxq process limit), some of them killed.
 for ((i = 1; i <= messages; i++)); do
@@ -84,8 +73,9 @@ for _ in 1 2 3 4 5; do
     sleep 2
     postqueue -c "$pf/etc" -f >/dev/null 2>&1 || true
 done
-mxq_line "$MXW_BUILD/mxwarden"
-postfix -c "$pf/etc" reload >/dev/null 2>&1
+mxw_postfix_mxq "$pf" "$MXW_BUILD/mxwarden" --daemon.state-dir="$state"
+# A restart, not a reload: an ingest cut short by it must come back (see mxw_postfix_restart).
+mxw_postfix_restart "$pf" 127.0.0.1
 for ((i = 0; i < 30; i++)); do
     queue_empty && break
     postqueue -c "$pf/etc" -f >/dev/null 2>&1 || true
@@ -125,9 +115,5 @@ for p in "${pids[@]}"; do wait "$p" || fail "a concurrent ingest exited $?"; don
 n=$(q list --reason parallel --json | grep -o '"id":' | wc -l)
 ((n == 12)) || fail "$n of 12 concurrent ingests landed"
 
-if ((failures)); then
-    mxw_postfix_log "$pf" | tail -n 30 >&2
-else
-    echo "quarantine_crash_test: all checks passed"
-fi
-exit $((failures > 0))
+((failures == 0)) || mxw_postfix_log "$pf" | tail -n 30 >&2
+mxw_finish

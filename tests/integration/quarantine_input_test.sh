@@ -8,23 +8,14 @@
 # No daemons, no ports: runs beside anything.
 set -euo pipefail
 
-qa_user=mxwtest-q
-id "$qa_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$qa_user"
-MXW_BUILD=${MXW_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
-
-work=$(mktemp -d /tmp/mxw-quarantine-input.XXXXXX)
-chmod 0755 "$work"
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+mxw_begin quarantine_input_test
+qa_user=$MXW_QA_USER
 state=$work/state
-failures=0
-cleanup() {
-    local rc=$?
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail the check.
 grep_all() { grep "$@" >/dev/null; }
-mkdir -p "$state" && chown "$qa_user:" "$state" && chmod 0750 "$state"
+mxw_qa_state_dir "$state"
 
 # ingest_as STATE_DIR [options...]: the ingest as the MTA runs it; sets rc and out.
 ingest_as() {
@@ -91,7 +82,7 @@ expect 0 'quarantined as entry' "the same message once the store is writable aga
 
 # A store from a newer mxwarden: refused, mail stays queued.
 mkdir "$work/newer" && cp "$state/quarantine.db" "$work/newer/q.db" && chown -R "$qa_user:" "$work/newer"
-runuser -u "$qa_user" -- /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version=99"); c.commit()' "$work/newer/q.db"
+runuser -u "$qa_user" -- "$MXW_PYTHON" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version=99"); c.commit()' "$work/newer/q.db"
 ingest_as "$state" --quarantine.database="$work/newer/q.db" quarantine ingest --sender a@example.org -- b@example.org <"$work/small"
 expect 75 '^4\.3\.0 .*schema version 99' "newer schema"
 
@@ -136,5 +127,4 @@ rc=0; q show abc 2>/dev/null || rc=$?
 rc=0; q list --since yesterday 2>/dev/null || rc=$?
 [[ $rc == 64 ]] || fail "bad --since: exit $rc, want 64"
 
-((failures == 0)) && echo "quarantine_input_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

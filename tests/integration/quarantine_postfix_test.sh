@@ -17,34 +17,16 @@ source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-# pipe(8) refuses root and mail_owner: ingest runs as a user of its own, as it would as "mxwarden".
-qa_user=mxwtest-q
-id "$qa_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$qa_user"
-
-work=$(mktemp -d /tmp/mxw-quarantine-postfix.XXXXXX)
-chmod 0755 "$work"
+mxw_begin quarantine_postfix_test
 pf=$work/pf
 state=$work/state
 sink_dir=$work/sink
-pids=()
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail the check.
 grep_all() { grep "$@" >/dev/null; }
 
 read -r smtpd_port sink_port control_port policy_port dead_dns_port < <(mxw_free_port 5)
-mkdir -p "$state" && chown "$qa_user:" "$state" && chmod 0750 "$state"
+# pipe(8) refuses root and mail_owner: ingest runs as a user of its own, as it would as "mxwarden".
+mxw_qa_state_dir "$state"
 
 # The daemon's forwarder is a port nobody answers on: its evidence for the destination is a DNS timeout, as in
 # seed 002. Its control socket is on TCP so the ingest user can reach it (a unix socket would be the daemon
@@ -60,27 +42,16 @@ mxw_postfix_create "$pf" "$smtpd_port"
 mxw_postfix_conf "$pf" "transport_maps = inline:{ quarantined.mxw.test=mxq:dns-failure }" \
     "minimal_backoff_time = 2s" "maximal_backoff_time = 4s" "queue_run_delay = 2s"
 # The mxq line of the README, with the test's state directory and control socket.
-# shellcheck disable=SC2016  # ${...} are pipe(8) macros
-postconf -c "$pf/etc" -M "mxq/unix=mxq unix - n n - 10 pipe flags=Rq user=$qa_user null_sender= argv=$MXW_BUILD/mxwarden --daemon.state-dir=$state --listen.control=inet:127.0.0.1:$control_port quarantine ingest --queue-id \${queue_id} --reason \${nexthop} --sender \${sender} -- \${recipient}"
+mxw_postfix_mxq "$pf" "$MXW_BUILD/mxwarden" --daemon.state-dir="$state" --listen.control="inet:127.0.0.1:$control_port"
 mxw_postfix_start "$pf" 127.0.0.1
 
-queue_empty() { [[ -z $(postqueue -c "$pf/etc" -j 2>/dev/null) ]]; }
-# wait_for SECONDS COMMAND...: poll every 0.2 s.
-wait_for() {
-    local limit=$1 i
-    shift
-    for ((i = 0; i < limit * 5; i++)); do
-        "$@" && return 0
-        sleep 0.2
-    done
-    return 1
-}
+queue_empty() { mxw_postfix_queue_empty "$pf"; }
 
 printf 'From: Sender <sender@mxw.test>\nSubject: q-e2e-1\nMessage-ID: <q-e2e-1@mxw.test>\n\nheld for release\n.leading dot\n' |
     sendmail -C "$pf/etc" -f sender@mxw.test user1@quarantined.mxw.test
 has_entry() { q list --json | grep_all '"subject":"q-e2e-1"'; }
-wait_for 20 has_entry || fail "the message did not reach the quarantine"
-wait_for 10 queue_empty || fail "the queue is not empty after ingest"
+mxw_poll 20 has_entry || fail "the message did not reach the quarantine"
+mxw_poll 10 queue_empty || fail "the queue is not empty after ingest"
 echo "--- mxwarden quarantine list"
 q list | tee "$work/list.txt"
 grep -Eq '^1 +.* held +dns-failure +sender@mxw.test +user1@quarantined.mxw.test .*q-e2e-1' "$work/list.txt" ||
@@ -97,23 +68,21 @@ q cat 1 | grep_all '^\.leading dot$' || fail "cat does not give the message as s
 # Released while the destination still fails: Postfix routes it to mxq again, and it must come back to entry 1.
 q release 1 || fail "release 1 (destination still failing) failed"
 returned() { q show 1 --json | grep_all '"state":"held".*"attempts":2'; }
-wait_for 20 returned || fail "the released message did not come back to entry 1 (attempts 2, held)"
+mxw_poll 20 returned || fail "the released message did not come back to entry 1 (attempts 2, held)"
 [[ $(q list --state all --json | grep -o '"id":' | wc -l) == 1 ]] || fail "the returned message made a new entry"
 q show 1 | grep_all 'returned' || fail "history lacks the return"
 
 # The destination is fixed: it now goes to smtp-sink.
-mkdir -p "$sink_dir" && chown postfix: "$sink_dir"
-smtp-sink -u postfix -h sink.mxw.test -d "$sink_dir/%M." "127.0.0.1:$sink_port" 10 >"$work/smtp-sink.log" 2>&1 &
-pids+=($!)
+mxw_start_sink "$sink_dir" "127.0.0.1:$sink_port" postfix -h sink.mxw.test
 mxw_postfix_conf "$pf" "transport_maps = inline:{ quarantined.mxw.test=smtp:[127.0.0.1]:$sink_port }"
-postfix -c "$pf/etc" reload >/dev/null 2>&1
+mxw_postfix_restart "$pf" 127.0.0.1
 q release --all-matching --reason dns-failure --dry-run | tee "$work/dry.txt"
 grep -q 'would release entry 1 ' "$work/dry.txt" || fail "dry run does not name entry 1"
 q release 1 | tee "$work/release.txt" || fail "release 1 failed"
 grep -q 'released entry 1 via smtp:127.0.0.1' "$work/release.txt" || fail "release did not report the SMTP reply"
-delivered() { grep -lq 'Subject: q-e2e-1' "$sink_dir"/* 2>/dev/null; }
-wait_for 20 delivered || fail "the released message never reached smtp-sink"
-wait_for 10 queue_empty || fail "the queue is not empty after release"
+delivered() { mxw_sink_file "$sink_dir" q-e2e-1 20 >/dev/null; }
+delivered || fail "the released message never reached smtp-sink"
+mxw_poll 10 queue_empty || fail "the queue is not empty after release"
 sleep 2
 copies=$(grep -l 'Subject: q-e2e-1' "$sink_dir"/* 2>/dev/null | wc -l)
 ((copies == 1)) || fail "smtp-sink got $copies copies, want exactly 1"
@@ -125,10 +94,5 @@ echo "--- mxwarden quarantine stats"
 q stats | tee "$work/stats.txt"
 grep -Eq '^released +dns-failure +1 ' "$work/stats.txt" || fail "stats does not count the released entry"
 
-if ((failures)); then
-    echo "--- maillog" >&2
-    mxw_postfix_log "$pf" | tail -n 40 >&2
-else
-    echo "quarantine_postfix_test: all checks passed"
-fi
-exit $((failures > 0))
+((failures == 0)) || { echo "--- maillog" >&2; mxw_postfix_log "$pf" | tail -n 40 >&2; }
+mxw_finish

@@ -15,43 +15,23 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/daemon.sh"
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
+# shellcheck source=lib/smtp.sh
+source "$here/lib/smtp.sh"
 # shellcheck source=lib/sendmail.sh
 source "$here/lib/sendmail.sh"
-
-qa_user=mxwtest-q
-id "$qa_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$qa_user"
-work=$(mktemp -d /tmp/mxw-sendmail-routing.XXXXXX)
-chmod 0755 "$work"
-pids=()
-failures=0
-cleanup() {
-    local rc=$? p
-    mxw_sendmail_stop
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin sendmail_routing_test
+qa_user=$MXW_QA_USER
 
 read -r smtp_port smap_port policy_port ns_port < <(mxw_free_port 4)
 mxw_start_nsd "$work/nsd" "$ns_port"
 state=$work/state
-mkdir -p "$state" && chown "$qa_user:" "$state" && chmod 0750 "$state"
+mxw_qa_state_dir "$state"
 mxw_start_daemon "$state" "$work/mxwardend.log" --dns.forwarders="127.0.0.1@$ns_port" \
     --listen.policy="inet:127.0.0.1:$policy_port" --listen.socketmap="inet:127.0.0.1:$smap_port" \
     --routing.deny-addresses=0.0.0.0/8 --routing.null-mx=quarantine --routing.answer-budget=1s \
     --probe.banner-timeout=2s --probe.connect-timeout=2s
-/usr/bin/python3 "$here/fixtures/smtp_peers.py" --ready-file "$work/peers.ready" 127.0.0.32:25=silent \
-    2>"$work/peers.log" &
-pids+=($!)
-mkdir -p "$work/sink" && chown nobody "$work/sink"
-smtp-sink -u nobody -d "$work/sink/%M." 127.0.0.31:25 10 >"$work/smtp-sink.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [[ -e $work/peers.ready ]] && break; sleep 0.1; done
+mxw_start_smtp_peers "$work/peers.log" 127.0.0.32:25=silent
+mxw_start_sink "$work/sink" 127.0.0.31:25 nobody
 
 # The README's lines: the mailertable through the socket map, and the mxq prog mailer.
 mxw_sendmail_start "$work/sm" "$smtp_port" "FEATURE(\`mailertable', \`socket -d5 inet:$smap_port@127.0.0.1')dnl
@@ -62,18 +42,12 @@ Mmxq, P=$MXW_BUILD/mxwarden, F=msDFMq, U=$qa_user:$qa_user, S=EnvFromSMTP, R=Env
 	A=mxwarden --daemon.state-dir=$state quarantine ingest --reason \$h --queue-id \$i -f \$g -- \$u"
 
 send() {  # send RCPT SUBJECT
-    swaks --server 127.0.0.1 --port "$smtp_port" --local-interface 127.0.0.20 --helo client.mxw.test \
-        --from a@good.mxw.test --to "$1" --header "Subject: $2" --body sendmail-routing --timeout 15s </dev/null 2>&1 || true
+    mxw_swaks_message a@good.mxw.test "$1" "$smtp_port" 127.0.0.20 "$2" --body sendmail-routing
 }
 start=$SECONDS
 t=$(send user@smroute.mxw.test sm-route-1)
 grep -qE '<- +250 .*(queued|accepted)' <<<"$t" || fail "Sendmail did not accept the message: $t"
-delivered=""
-for _ in $(seq 100); do
-    delivered=$(grep -l 'Subject: sm-route-1' "$work/sink"/* 2>/dev/null | head -1 || true)
-    [[ -n $delivered ]] && break
-    sleep 0.1
-done
+delivered=$(mxw_sink_file "$work/sink" sm-route-1 10 || true)
 echo "smroute.mxw.test (first MX silent): delivered to 127.0.0.31 in $((SECONDS - start)) s"
 [[ -n $delivered ]] || fail "the message did not reach the healthy MX; sendmail log: $(tail -5 "$work/sm/sendmail.log")"
 answer=$(grep -m1 'route map=mailertable key=smroute.mxw.test ' "$work/mxwardend.log" || true)
@@ -86,16 +60,12 @@ grep -q 'peers.*message from' "$work/peers.log" && fail "the silent MX got a mes
 t=$(send user@nullmx.mxw.test sm-nullmx-1)
 grep -qE '<- +250 .*(queued|accepted)' <<<"$t" || fail "Sendmail did not accept the null-MX message: $t"
 list=""
-for _ in $(seq 100); do
-    list=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$state" quarantine list 2>/dev/null || true)
-    [[ $list == *sm-nullmx-1* ]] && break
-    sleep 0.1
-done
+listed() { list=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$state" quarantine list 2>/dev/null || true) && [[ $list == *sm-nullmx-1* ]]; }
+mxw_poll 10 listed || true  # judged below
 echo "nullmx.mxw.test (routing.null-mx = quarantine): mxwarden quarantine list"
 printf '%s\n' "$list" | sed 's/^/  /'
 [[ $list == *"null-mx "*"a@good.mxw.test"*"user@nullmx.mxw.test"*"sm-nullmx-1"* ]] ||
     fail "the mxq mailer did not land the message in the quarantine with reason null-mx"
 grep -q 'answer="mxq:null-mx"\|answer=mxq:null-mx' "$work/mxwardend.log" || fail "no mxq:null-mx answer logged"
 
-((failures == 0)) && echo "sendmail_routing_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

@@ -7,40 +7,17 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/dns.sh
-source "$here/lib/dns.sh"
-peers=$here/fixtures/smtp_peers.py
+# shellcheck source=lib/smtp.sh
+source "$here/lib/smtp.sh"
+peers=$MXW_FIXTURES/smtp_peers.py
+mxw_begin smtp_peers_selftest
 
-work=$(mktemp -d /tmp/mxw-smtp-peers-selftest.XXXXXX)
-pid=
-failures=0
-cleanup() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    if ((failures)); then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-start=$SECONDS
 read -r p_silent p_421 p_554 p_reset p_drip p_ok p_garbage p_other < <(mxw_free_port 8)
 drip_ms=25
-"$MXW_PYTHON" "$peers" --ready-file "$work/ready" \
+mxw_start_smtp_peers "$work/peers.log" \
     "127.0.0.1:$p_silent=silent" "127.0.0.1:$p_421=greet421" "127.0.0.1:$p_554=greet554" \
     "127.0.0.1:$p_reset=reset" "127.0.0.1:$p_drip=drip:$drip_ms" "127.0.0.1:$p_ok=ok" \
-    "127.0.0.1:$p_garbage=garbage" "127.0.0.4:$p_other=ok" 2>"$work/peers.log" &
-pid=$!
-_mxw_wait_until 10 "$pid" "$work/peers.log" test -e "$work/ready"
+    "127.0.0.1:$p_garbage=garbage" "127.0.0.4:$p_other=ok"
 
 # One client per mode, all in one python run; it prints "FAIL: ..." lines and exits 1 on any failure.
 "$MXW_PYTHON" - "$p_silent" "$p_421" "$p_554" "$p_reset" "$p_drip" "$p_ok" "$p_garbage" "$p_other" "$drip_ms" \
@@ -147,10 +124,8 @@ sys.exit(1 if failed else 0)
 EOF
 
 # The log has one line per connection, then, on SIGTERM, the count per listener.
-kill -TERM "$pid"
 rc=0
-wait "$pid" || rc=$?
-pid=
+mxw_stop_pid "$MXW_SMTP_PEERS_PID" || rc=$?
 ((rc == 0)) || fail "smtp_peers exited $rc on SIGTERM"
 log=$work/peers.log
 expect_log() { grep -Eq "$1" "$log" || fail "log has no line matching '$1'"; }
@@ -182,10 +157,5 @@ refused "127.0.0.1:$p_ok=drip"
 refused "127.0.0.1:$p_ok=ok:1"
 refused "127.0.0.1:0=ok"
 
-took=$((SECONDS - start))
-if ((failures)); then
-    echo "smtp_peers selftest: $failures failure(s) in ${took}s; log:" >&2
-    cat "$log" >&2
-    exit 1
-fi
-echo "smtp_peers selftest: all modes ok in ${took}s"
+((failures == 0)) || { echo "--- $log ---" >&2; cat "$log" >&2; }
+mxw_finish

@@ -1,16 +1,13 @@
 # shellcheck shell=bash
 # The five seed scenarios (../../shared/seeds, README "The five seeds"): each runs its failure against a real
 # Postfix twice, as stock Postfix and with mxwarden, and prints what the user sees in each case. Source this file
-# after `set -euo pipefail`; it brings the integration libraries (private Postfix, nsd, faultdns, the daemon) and:
+# after `set -euo pipefail`; it brings the integration libraries (lib/common.sh: mxw_begin, fail, the waits;
+# private Postfix, nsd, faultdns, SMTP fixtures, the daemon) and:
 #
-#   scenario_begin NAME          work directory $work, EXIT trap, fail()
-#   pf_instance DIR              a private Postfix configured (not started) with $smtpd_port
+#   pf_instance DIR                a private Postfix configured (not started) with $smtpd_port and quick retries
 #   submit PF SUBJECT RCPT [FROM]  one message through PF's sendmail
-#   queue_reason PF SUBJECT      the delay reason Postfix gives for the queued message with SUBJECT (or "")
-#   has_reason PF SUBJECT        true once it has one
-#   wait_until SECONDS CMD...    poll CMD every 0.2 s
-#   show TITLE TEXT              an indented block in the scenario's report
-#   scenario_end                 the verdict line and exit status
+#   stock_deferred PF SUBJECT      wait (30 s at most) until PF has deferred the message with SUBJECT; sets $reason
+#   show TITLE TEXT                an indented block in the scenario's report
 #
 # Stock Postfix resolves through 127.0.0.10:53 (its resolv.conf, see lib/postfix.sh), a fixed address: the
 # scenarios run one at a time.
@@ -21,85 +18,29 @@ source "$scenarios_dir/../integration/lib/postfix.sh"
 # shellcheck source=../integration/lib/daemon.sh
 source "$scenarios_dir/../integration/lib/daemon.sh"
 
-scenario_pids=()
-scenario_pfs=()
-failures=0
-
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-scenario_begin() {
-    scenario_name=$1
-    work=$(mktemp -d "/tmp/mxw-$scenario_name.XXXXXX")
-    chmod 0755 "$work"
-    trap _scenario_cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    echo "=== $scenario_name"
-}
-
-_scenario_cleanup() {
-    local rc=$? p
-    for p in "${scenario_pfs[@]}"; do mxw_postfix_stop "$p"; done
-    for p in "${scenario_pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-
-# pf_instance DIR: a private Postfix on a free smtpd port ($smtpd_port), quick retries, configured, not started.
 pf_instance() {
     local dir=$1
     read -r smtpd_port < <(mxw_free_port 1)
     mxw_postfix_create "$dir" "$smtpd_port"
     mxw_postfix_conf "$dir" "minimal_backoff_time = 2s" "maximal_backoff_time = 4s" "queue_run_delay = 2s" \
         "smtp_connect_timeout = 5s" "smtp_helo_timeout = 10s"
-    scenario_pfs+=("$dir")
 }
 
 submit() {
     local pf=$1 subject=$2 rcpt=$3 from=${4:-sender@mxw.test}
-    printf 'From: <%s>\nSubject: %s\n\n%s\n' "$from" "$subject" "$scenario_name" |
+    printf 'From: <%s>\nSubject: %s\n\n%s\n' "$from" "$subject" "$mxw_name" |
         sendmail -C "$pf/etc" -f "$from" "$rcpt"
 }
 
-# The message's delay reason from `postqueue -j`, found by the queue file's subject (postcat).
-queue_reason() {
-    local pf=$1 subject=$2 id
-    for id in $(postqueue -c "$pf/etc" -j 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-for line in sys.stdin:
-    print(json.loads(line)["queue_id"])'); do
-        if postcat -c "$pf/etc" -q "$id" 2>/dev/null | grep -q "^Subject: $subject\$"; then
-            postqueue -c "$pf/etc" -j | /usr/bin/python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m["queue_id"] == sys.argv[1]:
-        print("; ".join(r.get("delay_reason", "") for r in m["recipients"]))' "$id"
-            return 0
-        fi
-    done
-}
-
-# has_reason PF SUBJECT: the message is queued with a delay reason.
-has_reason() { [[ -n $(queue_reason "$@") ]]; }
-
-wait_until() {
-    local limit=$1 i
-    shift
-    for ((i = 0; i < limit * 5; i++)); do
-        "$@" && return 0
-        sleep 0.2
-    done
-    return 1
+# A message Postfix cannot deliver goes back and forth between the deferred and the active queue; only in the
+# deferred queue does it have a reason, so the reason is taken from a snapshot that shows it there.
+_deferred() { reason=$(mxw_postfix_deferred_reason "$1" "$2") && [[ -n $reason ]]; }
+stock_deferred() {
+    reason=
+    mxw_poll 30 _deferred "$1" "$2" || fail "stock Postfix: the message '$2' was not deferred within 30 s"
 }
 
 show() {
     printf '%s\n' "$1"
     printf '%s\n' "$2" | sed 's/^/    /'
-}
-
-scenario_end() {
-    if ((failures == 0)); then echo "$scenario_name: all checks passed"; fi
-    exit $((failures > 0))
 }

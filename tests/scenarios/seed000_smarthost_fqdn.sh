@@ -10,25 +10,21 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-scenario_begin seed000
+mxw_begin seed000
 
 read -r ns_port relay_port smap_port policy_port < <(mxw_free_port 4)
 mxw_start_nsd "$work/nsd" "$ns_port"
 mxw_start_faultdns "$work/dns" 53 "$ns_port" --addr 127.0.0.10 --udp edns --tcp refuse
 peers=()
 for i in $(seq 32); do peers+=("127.0.9.$i:$relay_port=ok"); done
-/usr/bin/python3 "$scenarios_dir/../integration/fixtures/smtp_peers.py" --ready-file "$work/peers.ready" "${peers[@]}" \
-    2>"$work/peers.log" &
-scenario_pids+=($!)
-wait_until 10 test -e "$work/peers.ready" || { cat "$work/peers.log" >&2; exit 1; }
+mxw_start_smtp_peers "$work/peers.log" "${peers[@]}"
 
 # --- without mxwarden
 pf_instance "$work/stock"
 mxw_postfix_conf "$work/stock" "relayhost = bigrelay.mxw.test:$relay_port"
 mxw_postfix_start "$work/stock" 127.0.0.10
 submit "$work/stock" seed000-stock user@example.org
-wait_until 30 has_reason "$work/stock" seed000-stock || true
-reason=$(queue_reason "$work/stock" seed000-stock)
+stock_deferred "$work/stock" seed000-stock
 show "without mxwarden (relayhost = bigrelay.mxw.test:$relay_port): the message stays queued:" "$reason"
 [[ $reason == *"bigrelay.mxw.test"* ]] || fail "stock Postfix: want the relay lookup failure, got '$reason'"
 grep -q 'message from' "$work/peers.log" && fail "stock Postfix reached the relay; the DNS fault did not bite"
@@ -40,11 +36,11 @@ mxw_start_daemon "$work/state" "$work/mxwardend.log" --dns.forwarders=127.0.0.10
     --routing.deny-addresses=0.0.0.0/8 --routing.answer-budget=2s
 pf_instance "$work/mxw"
 mxw_postfix_conf "$work/mxw" "transport_maps = socketmap:inet:127.0.0.1:$smap_port:transport"
-postconf -c "$work/mxw/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=10s"
+mxw_postfix_mxw "$work/mxw" -o smtp_helo_timeout=10s
 mxw_postfix_start "$work/mxw" 127.0.0.10
 start=$SECONDS
 submit "$work/mxw" seed000-mxw user@example.org
-wait_until 30 grep -q 'relay=127\.0\.9\.[0-9]*\[127\.0\.9\.[0-9]*\]:'"$relay_port"'.*status=sent' "$work/mxw/maillog" ||
+mxw_wait_log 30 "$work/mxw/maillog" 'relay=127\.0\.9\.[0-9]*\[127\.0\.9\.[0-9]*\]:'"$relay_port"'.*status=sent' ||
     fail "with mxwarden the message did not leave through the smart host"
 show "with mxwarden (routing.smarthost = bigrelay.mxw.test:$relay_port): delivered in $((SECONDS - start)) s:" \
     "$(grep -o 'relay=127\.0\.9\.[^ ]* .*status=sent[^)]*)' "$work/mxw/maillog" | head -1)"
@@ -59,4 +55,4 @@ grep -q 'warn  127.0.0.10 A bigrelay.mxw.test: udp: truncated, .*tcp: refused.*T
     fail "doctor does not name the server that refuses TCP: $doc"
 grep -q 'fix: relayhost bigrelay.mxw.test:'"$relay_port"' is looked up' <<<"$doc" ||
     fail "doctor does not flag the relayhost given by name"
-scenario_end
+mxw_finish

@@ -10,22 +10,18 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-scenario_begin seed001
+mxw_begin seed001
 
 read -r ns_port smap_port policy_port < <(mxw_free_port 3)
 mxw_start_nsd "$work/nsd" "$ns_port"
 mxw_start_faultdns "$work/dns" 53 "$ns_port" --addr 127.0.0.10 --udp edns --tcp refuse
-/usr/bin/python3 "$scenarios_dir/../integration/fixtures/smtp_peers.py" --ready-file "$work/peers.ready" \
-    127.0.0.2:25=ok 2>"$work/peers.log" &
-scenario_pids+=($!)
-wait_until 10 test -e "$work/peers.ready" || { cat "$work/peers.log" >&2; exit 1; }
+mxw_start_smtp_peers "$work/peers.log" 127.0.0.2:25=ok
 
 # --- without mxwarden: Postfix's own MX lookup
 pf_instance "$work/stock"
 mxw_postfix_start "$work/stock" 127.0.0.10
 submit "$work/stock" seed001-stock user@big.mxw.test
-wait_until 30 has_reason "$work/stock" seed001-stock || true
-reason=$(queue_reason "$work/stock" seed001-stock)
+stock_deferred "$work/stock" seed001-stock
 show "without mxwarden: the message stays queued:" "$reason"
 [[ $reason == *"big.mxw.test"* ]] || fail "stock Postfix: want the MX lookup failure, got '$reason'"
 
@@ -52,12 +48,12 @@ grep -q 'fix: set dns.transport = udp-only' <<<"$doc" || fail "doctor does not r
 mxw_start_daemon "$work/state" "$work/mxwardend.log" "${daemon_args[@]}" --dns.transport=udp-only
 pf_instance "$work/mxw"
 mxw_postfix_conf "$work/mxw" "transport_maps = socketmap:inet:127.0.0.1:$smap_port:transport"
-postconf -c "$work/mxw/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=10s"
+mxw_postfix_mxw "$work/mxw" -o smtp_helo_timeout=10s
 mxw_postfix_start "$work/mxw" 127.0.0.10
 start=$SECONDS
 submit "$work/mxw" seed001-mxw user@big.mxw.test
-wait_until 30 grep -q 'to=<user@big.mxw.test>, relay=127.0.0.2\[127.0.0.2\]:25.*status=sent' "$work/mxw/maillog" ||
+mxw_wait_log 30 "$work/mxw/maillog" 'to=<user@big.mxw.test>, relay=127.0.0.2\[127.0.0.2\]:25.*status=sent' ||
     fail "with dns.transport = udp-only the message was not delivered"
 show "with mxwarden, dns.transport = udp-only: delivered in $((SECONDS - start)) s:" \
     "$(grep -o 'relay=127\.0\.0\.2[^ ]* .*status=sent[^)]*)' "$work/mxw/maillog" | head -1)"
-scenario_end
+mxw_finish

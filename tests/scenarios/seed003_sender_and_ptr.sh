@@ -10,24 +10,16 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-scenario_begin seed003
+mxw_begin seed003
 
 read -r ns_port policy_port < <(mxw_free_port 2)
 mxw_start_nsd "$work/nsd" "$ns_port" 127.0.0.10@53
-mkdir -p "$work/sink" && chown postfix: "$work/sink"
-smtp-sink -u postfix -d "$work/sink/%M." 127.0.0.2:25 10 >"$work/smtp-sink.log" 2>&1 &
-scenario_pids+=($!)
+mxw_start_sink "$work/sink" 127.0.0.2:25
 
 # rcpt_reply PORT CLIENT SENDER: the server's answer to RCPT TO.
-rcpt_reply() {
-    mxw_swaks "$3" user@good.mxw.test "$1" "$2" |
-        awk '/^ *-> RCPT TO:/ { r = 1; next } r && /^ *-> / { exit } r && /^ *<(-|\*\*) / { sub(/^ *<(-|\*\*) +/, ""); print }'
-}
+rcpt_reply() { mxw_smtp_reply "$(mxw_swaks "$3" user@good.mxw.test "$1" "$2")" "RCPT TO"; }
 # send PORT CLIENT SUBJECT: a whole message from a good sender.
-send() {
-    swaks --server 127.0.0.1 --port "$1" --local-interface "$2" --helo client.mxw.test --from a@good.mxw.test \
-        --to user@good.mxw.test --header "Subject: $3" --body seed003 --timeout 15s </dev/null >/dev/null 2>&1 || true
-}
+send() { mxw_swaks_message a@good.mxw.test user@good.mxw.test "$1" "$2" "$3" --body seed003 >/dev/null; }
 
 # --- without mxwarden
 pf_instance "$work/stock"
@@ -51,9 +43,12 @@ mxw_postfix_start "$work/mxw" 127.0.0.10
 m_null=$(rcpt_reply "$smtpd_port" 127.0.0.20 b@nullmx.mxw.test)
 m_none=$(rcpt_reply "$smtpd_port" 127.0.0.20 c@nonexist.mxw.test)
 send "$smtpd_port" 127.0.0.21 seed003-mxw-forged
-wait_until 20 bash -c "grep -l 'Subject: seed003-mxw-forged' '$work'/sink/* >/dev/null 2>&1" ||
+tag=
+if delivered=$(mxw_sink_file "$work/sink" seed003-mxw-forged 20); then
+    tag=$(grep -h '^X-Mxwarden:' "$delivered" || true)
+else
     fail "the forged-PTR message was not delivered"
-tag=$(grep -h '^X-Mxwarden:' $(grep -l 'Subject: seed003-mxw-forged' "$work"/sink/* 2>/dev/null) 2>/dev/null || true)
+fi
 show "with mxwarden:" "null-MX sender        -> $m_null
 nonexistent domain    -> $m_none
 forged-PTR client     -> accepted, $tag"
@@ -70,4 +65,4 @@ grep -q 'FAIL  PTR 127.0.0.21: client-forged.mxw.test (does not resolve back to 
     fail "doctor does not flag the forged PTR"
 grep -q 'warn  HELO name: mta.mxw.test (the PTR says client-forged.mxw.test)' <<<"$doc" ||
     fail "doctor does not flag the HELO/PTR mismatch"
-scenario_end
+mxw_finish

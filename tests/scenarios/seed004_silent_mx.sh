@@ -9,50 +9,23 @@
 #
 # Fixed addresses 127.0.0.10:53, 127.0.0.2:25 and 127.0.0.3:25: never run two of these at once.
 set -euo pipefail
-
-# The integration tests' libraries and fixtures.
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../integration" && pwd)
-# shellcheck source=lib/postfix.sh
-source "$here/lib/postfix.sh"
-# shellcheck source=lib/daemon.sh
-source "$here/lib/daemon.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mxw_begin seed004
 
 # Kept short so the stock comparison finishes quickly; the default is 300 s.
 stock_helo_timeout=20
 mxw_helo_timeout=10
 
-work=$(mktemp -d /tmp/mxw-postfix-routing.XXXXXX)
-chmod 0755 "$work"
 pf=$work/pf
 sink_dir=$work/sink
-pids=()
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_postfix_stop "$pf"
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 daemon_log=$work/mxwardend.log
 read -r smtpd_port smap_port policy_port ns_port < <(mxw_free_port 4)
 
 mxw_start_nsd "$work/nsd" "$ns_port" 127.0.0.10@53
-/usr/bin/python3 "$here/fixtures/smtp_peers.py" --ready-file "$work/peers.ready" 127.0.0.2:25=silent \
-    2>"$work/peers.log" &
-pids+=($!)
-mkdir -p "$sink_dir" && chown postfix: "$sink_dir"
-smtp-sink -u postfix -d "$sink_dir/%M." 127.0.0.3:25 10 >"$work/smtp-sink.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [[ -e $work/peers.ready ]] && break; sleep 0.1; done
-[[ -e $work/peers.ready ]] || { cat "$work/peers.log" >&2; echo "smtp_peers.py did not start" >&2; exit 1; }
+mxw_start_smtp_peers "$work/peers.log" 127.0.0.2:25=silent
+mxw_start_sink "$sink_dir" 127.0.0.3:25
 
 # Loopback stands in for remote MX hosts here, so only 0.0.0.0/8 stays denied.
 mxw_start_daemon "$work/state" "$daemon_log" --listen.policy="inet:127.0.0.1:$policy_port" \
@@ -63,7 +36,8 @@ mxw_start_daemon "$work/state" "$daemon_log" --listen.policy="inet:127.0.0.1:$po
 mxw_postfix_create "$pf" "$smtpd_port"
 mxw_postfix_conf "$pf" "relay_domains = mxw.test" "smtp_helo_timeout = ${stock_helo_timeout}s" \
     "smtp_connect_timeout = 5s"
-postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=${mxw_helo_timeout}s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw -o smtp_tls_policy_maps=socketmap:inet:127.0.0.1:$smap_port:tls"
+mxw_postfix_mxw "$pf" -o "smtp_helo_timeout=${mxw_helo_timeout}s" -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw \
+    -o "smtp_tls_policy_maps=socketmap:inet:127.0.0.1:$smap_port:tls"
 mxw_postfix_start "$pf" 127.0.0.10
 
 # The map as Postfix itself reads it: postmap speaks the socketmap protocol with Postfix's own client code.
@@ -81,25 +55,23 @@ send_and_time() {
     local tag=$1 rcpt=$2 start end
     start=$(date +%s.%N)
     printf 'Subject: %s\n\nseed 004\n' "$tag" | sendmail -C "$pf/etc" -f sender@mxw.test "$rcpt"
-    for _ in $(seq 600); do
-        if grep -lq "Subject: $tag" "$sink_dir"/* 2>/dev/null; then
-            end=$(date +%s.%N)
-            awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "never"
+    if mxw_sink_file "$sink_dir" "$tag" 60 >/dev/null; then
+        end=$(date +%s.%N)
+        awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
+    else
+        echo "never"
+    fi
 }
 
 # Message 1 meets a destination mxwarden has never seen: the lookup waits up to routing.answer-budget for the
 # probes, and mx2 greets within it, so the answer puts mx2 first and even message 1 skips the silent mx1.
-postconf -c "$pf/etc" -e "transport_maps = $map" >/dev/null
-postfix -c "$pf/etc" reload >/dev/null 2>&1
+mxw_postfix_conf "$pf" "transport_maps = $map"
+mxw_postfix_restart "$pf" 127.0.0.10
 declare -a with
 for i in 1 2 3 4 5 6; do with+=("$(send_and_time "mxw-$i" "user$i@two-mx.mxw.test")"); done
 # mx1's probe ends at probe.banner-timeout (3 s), after the messages above may already have gone to mx2.
-for _ in $(seq 100); do mxw_cli route two-mx.mxw.test --json | grep -q '"health":"dead"' && break; sleep 0.1; done
+mx1_dead() { mxw_cli route two-mx.mxw.test --json | grep '"health":"dead"' >/dev/null; }
+mxw_poll 10 mx1_dead || true  # judged below, with the route shown
 echo "mxwarden route two-mx.mxw.test:"
 mxw_cli route two-mx.mxw.test | sed 's/^/  /'
 mxw_cli route two-mx.mxw.test --json | grep -q '"health":"dead"' || fail "route does not show mx1 as dead"
@@ -109,8 +81,8 @@ echo "postmap -q [127.0.0.3]:25 ...:tls -> $tls"
 [[ $tls == may ]] || fail "tls map: want 'may' for [127.0.0.3]:25, got '$tls'"
 
 # Stock Postfix: no transport_maps, its own MX lookup through nsd on 127.0.0.10:53.
-postconf -c "$pf/etc" -e "transport_maps =" >/dev/null
-postfix -c "$pf/etc" reload >/dev/null 2>&1
+mxw_postfix_conf "$pf" "transport_maps ="
+mxw_postfix_restart "$pf" 127.0.0.10
 declare -a without
 for i in 1 2; do without+=("$(send_and_time "stock-$i" "stock$i@two-mx.mxw.test")"); done
 
@@ -131,5 +103,4 @@ done
 grep -q 'relay=127.0.0.3\[127.0.0.3\]:25.*status=sent' "$pf/maillog" || fail "no delivery via mxw to 127.0.0.3"
 grep -q 'event=probe domain=two-mx.mxw.test address=127.0.0.2 result=banner-timeout' "$daemon_log" ||
     fail "the daemon did not log mx1's banner timeout"
-((failures == 0)) && echo "seed004: all checks passed"
-exit $((failures > 0))
+mxw_finish

@@ -2,64 +2,21 @@
 # DNS fixtures for the integration tests: nsd serving tests/integration/zones, and fixtures/faultdns.py in front
 # of it. Source this file, then:
 #
-#   trap mxw_dns_cleanup EXIT
 #   read -r dns_port fault_port < <(mxw_free_port 2)
 #   mxw_start_nsd "$dir" "$dns_port" [127.0.0.10@53]       sets MXW_NSD_PID, MXW_NSD_LOG
 #   mxw_start_faultdns "$dir" "$fault_port" "$dns_port" [--udp tc|edns|silent|answer] [--tcp refuse|close|silent|answer]
 #                                                           sets MXW_FAULTDNS_PID, MXW_FAULTDNS_LOG
 #
-# Call the start functions directly, never inside $(...): they record the PIDs they start in MXW_DNS_PIDS, which a
-# subshell would lose, and mxw_dns_cleanup then could not stop them. Everything listens on 127.0.0.0/8 only.
+#   mxw_dns_cleanup                                         stop them now (they stop anyway when the script exits)
+#
+# Call the start functions directly, never inside $(...): they record the PIDs they start, which a subshell would
+# lose, and nothing could stop them then. Everything listens on 127.0.0.0/8 only.
 
-MXW_DNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-MXW_ZONES_DIR=$(cd "$MXW_DNS_LIB_DIR/../zones" && pwd)
-MXW_FAULTDNS=$(cd "$MXW_DNS_LIB_DIR/../fixtures" && pwd)/faultdns.py
-# Debian's python has python3-dnslib; a python3 earlier on PATH (pyenv) may not.
-MXW_PYTHON=${MXW_PYTHON:-/usr/bin/python3}
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+MXW_ZONES_DIR=$(cd "$MXW_LIB_DIR/../zones" && pwd)
+MXW_FAULTDNS=$MXW_FIXTURES/faultdns.py
 MXW_DNS_PIDS=()
-
-# mxw_free_port [COUNT]: print COUNT (default 1) distinct ports, space separated, that are free for both TCP and UDP
-# on 127.0.0.1. All sockets stay bound until every port is found, so the ports differ from each other.
-mxw_free_port() {
-    "$MXW_PYTHON" - "${1:-1}" <<'EOF'
-import socket, sys
-held, ports = [], []
-while len(ports) < int(sys.argv[1]):
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.bind(("127.0.0.1", 0))
-    held.append(tcp)
-    port = tcp.getsockname()[1]
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        udp.bind(("127.0.0.1", port))
-    except OSError:
-        continue  # the TCP socket stays held, so this port is not offered again
-    held.append(udp)
-    ports.append(port)
-print(*ports)
-EOF
-}
-
-# _mxw_wait_until SECONDS PID LOG COMMAND...: poll COMMAND every 0.1 s until it succeeds. Fails, printing LOG, when
-# PID dies or time runs out.
-_mxw_wait_until() {
-    local seconds=$1 pid=$2 log=$3
-    shift 3
-    local deadline=$((SECONDS + seconds))
-    until "$@"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "mxw-dns: process $pid exited before it was ready; its log ($log):" >&2
-            cat "$log" >&2 || true
-            return 1
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "mxw-dns: process $pid not ready after ${seconds}s; its log ($log):" >&2
-            cat "$log" >&2 || true
-            return 1
-        fi
-        sleep 0.1
-    done
-}
 
 # dig prints its errors to stdout too, so compare with the expected record rather than testing for output.
 _mxw_nsd_answers() {
@@ -88,7 +45,8 @@ mxw_start_nsd() {
     nsd -d -c "$dir/nsd.conf" >>"$MXW_NSD_LOG" 2>&1 &
     MXW_NSD_PID=$!
     MXW_DNS_PIDS+=("$MXW_NSD_PID")
-    _mxw_wait_until 10 "$MXW_NSD_PID" "$MXW_NSD_LOG" _mxw_nsd_answers "$port"
+    mxw_track_pid "$MXW_NSD_PID"
+    _mxw_await 10 "nsd answering on port $port" "$MXW_NSD_PID" "$MXW_NSD_LOG" _mxw_nsd_answers "$port"
 }
 
 # mxw_start_nsd_with_zone DIR PORT ZONE FILE [EXTRA_ADDR]: mxw_start_nsd, serving one more zone ZONE from FILE
@@ -122,27 +80,13 @@ mxw_start_faultdns() {
         >>"$MXW_FAULTDNS_LOG" 2>&1 &
     MXW_FAULTDNS_PID=$!
     MXW_DNS_PIDS+=("$MXW_FAULTDNS_PID")
-    _mxw_wait_until 10 "$MXW_FAULTDNS_PID" "$MXW_FAULTDNS_LOG" test -e "$ready"
+    mxw_track_pid "$MXW_FAULTDNS_PID"
+    mxw_wait_file 10 "$ready" "$MXW_FAULTDNS_PID" "$MXW_FAULTDNS_LOG"
 }
 
 # mxw_dns_cleanup: stop every process the start functions started (SIGTERM, then SIGKILL after 5 s) and reap them.
-# Safe to call more than once and from an EXIT trap.
 mxw_dns_cleanup() {
-    local pid waited
-    for pid in "${MXW_DNS_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${MXW_DNS_PIDS[@]}"; do
-        waited=0
-        while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "mxw-dns: process $pid ignored SIGTERM, killing it" >&2
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
+    local pid
+    for pid in "${MXW_DNS_PIDS[@]}"; do mxw_stop_pid "$pid" || true; done
     MXW_DNS_PIDS=()
 }

@@ -14,17 +14,22 @@
 # Functions:
 #   mxw_postfix_create DIR SMTPD_PORT
 #   mxw_postfix_conf DIR 'param = value' ...
+#   mxw_postfix_service DIR 'name/type = master.cf line'   one master.cf service
+#   mxw_postfix_mxw DIR [smtp -o options...]               the mxw smtp clone of the README
+#   mxw_postfix_mxq DIR MXWARDEN_COMMAND...                the mxq pipe of the README, as the ingest user
 #   mxw_postfix_start DIR RESOLV_NS
-#   mxw_postfix_stop DIR
+#   mxw_postfix_restart DIR RESOLV_NS
+#   mxw_postfix_stop DIR                                   (every instance stops when the script exits)
 #   mxw_postfix_log DIR
-#   mxw_swaks FROM_ADDR TO_ADDR SMTPD_PORT CLIENT_IP [extra swaks args]
-#   mxw_expect_reply TRANSCRIPT_TEXT PATTERN DESCRIPTION
-# and, from lib/dns.sh (sourced here), the DNS fixtures and mxw_free_port [COUNT].
+#   mxw_postfix_queue_empty DIR
+#   mxw_postfix_deferred_reason DIR SUBJECT                 the delay reason of a deferred message
+# and, from lib/dns.sh and lib/smtp.sh (sourced here), the DNS fixtures, swaks and smtp-sink.
 
-# Free ports (mxw_free_port COUNT) and the nameservers Postfix resolves through
-# come from the DNS fixture library.
 # shellcheck source-path=SCRIPTDIR source=dns.sh
 source "$(dirname "${BASH_SOURCE[0]}")/dns.sh"
+# shellcheck source-path=SCRIPTDIR source=smtp.sh
+source "$(dirname "${BASH_SOURCE[0]}")/smtp.sh"
+MXW_POSTFIX_DIRS=()
 
 # Postfix commands print their diagnostics only when stderr is a terminal;
 # otherwise they go to the maillog, or nowhere while postlogd is not yet up.
@@ -72,15 +77,6 @@ _mxw_pf_instance_pids() {
         awk -v spool="$spool" 'substr($0, index($0, " ") + 1) == spool { print substr($1, 7) }'
 }
 
-# Whether something listens on 127.0.0.1:PORT. Read from the kernel's socket
-# table rather than by connecting, so that no stray SMTP session (and no
-# reverse lookup of 127.0.0.1 at the test nameserver) is caused.
-_mxw_pf_listening() {
-    local want
-    printf -v want '0100007F:%04X 00000000:0000 0A' "$1"
-    grep -q " $want " /proc/net/tcp
-}
-
 # mxw_postfix_create DIR SMTPD_PORT
 # Write a private configuration: clients other than 127.0.0.1 are outside
 # mynetworks, recipients @mxw.test may be relayed, smtpd looks up client names.
@@ -90,6 +86,7 @@ mxw_postfix_create() {
     mkdir -p "$dir/etc" "$dir/spool" "$dir/data" || return
     dir=$(cd "$dir" && pwd -P) || return
     chown postfix: "$dir/data" || return
+    MXW_POSTFIX_DIRS+=("$dir")
 
     # The data directory and the maillog are used by absolute path after the
     # daemons have dropped privileges, so every parent of DIR must be
@@ -174,7 +171,7 @@ mxw_postfix_conf() {
 # the test nameserver; the master and all its children inherit that view.
 # `postfix stop` still works from outside, as it signals through the pid file.
 mxw_postfix_start() {
-    local dir=${1-} ns=${2-} port i
+    local dir=${1-} ns=${2-} port
     [[ $# -eq 2 ]] || { _mxw_pf_err "usage: mxw_postfix_start DIR RESOLV_NS"; return 1; }
     [[ -z $(_mxw_pf_master_pid "$dir") ]] || { _mxw_pf_err "instance $dir is already running"; return 1; }
     # One short try per query: a silent test server must not stall smtpd for
@@ -191,13 +188,7 @@ mxw_postfix_start() {
 
     port=$(postconf -c "$dir/etc" -M '*/inet' | awk '$NF == "smtpd" { sub(/.*:/, "", $1); print $1; exit }')
     [[ $port =~ ^[0-9]+$ ]] || { _mxw_pf_err "no smtpd inet service in $dir/etc/master.cf"; return 1; }
-    for ((i = 0; i < 100; i++)); do
-        _mxw_pf_listening "$port" && return 0
-        sleep 0.1
-    done
-    mxw_postfix_log "$dir" >&2
-    _mxw_pf_err "smtpd of $dir is not listening on 127.0.0.1:$port after 10 s"
-    return 1
+    mxw_wait_listen 10 "127.0.0.1:$port" "" "$dir/maillog"
 }
 
 # mxw_postfix_stop DIR
@@ -227,39 +218,68 @@ mxw_postfix_log() {
     cat "${1:?usage: mxw_postfix_log DIR}/maillog" 2>/dev/null || true
 }
 
-# mxw_swaks FROM_ADDR TO_ADDR SMTPD_PORT CLIENT_IP [extra swaks args]
-# One SMTP session from CLIENT_IP (any 127.x.y.z works without configuring an
-# address: Linux routes all of 127/8 to lo), ending after RCPT. Prints the
-# transcript and returns 0 whatever the server answered; judge the transcript
-# with mxw_expect_reply. Later swaks options override earlier ones.
-mxw_swaks() {
-    local from=${1-} to=${2-} port=${3-} client=${4-}
-    (($# >= 4)) || { _mxw_pf_err "usage: mxw_swaks FROM TO SMTPD_PORT CLIENT_IP [swaks args]"; return 1; }
-    shift 4
-    swaks --server 127.0.0.1 --port "$port" --local-interface "$client" \
-        --helo client.mxw.test --from "$from" --to "$to" \
-        --quit-after RCPT --timeout 15s "$@" </dev/null 2>&1 || true
+_mxw_postfix_cleanup() {
+    local dir
+    for dir in "${MXW_POSTFIX_DIRS[@]}"; do mxw_postfix_stop "$dir"; done
+}
+mxw_on_exit _mxw_postfix_cleanup
+
+# mxw_postfix_service DIR 'name/type = fields...': add or replace one master.cf service.
+mxw_postfix_service() {
+    postconf -c "${1:?usage: mxw_postfix_service DIR 'name/type = line'}/etc" -M "${2:?}"
 }
 
-# mxw_expect_reply TRANSCRIPT_TEXT PATTERN DESCRIPTION
-# PATTERN (extended regex) must match a line of the server's reply to RCPT
-# TO, with swaks' "<-  " / "<** " prefix removed.
-mxw_expect_reply() {
-    local transcript=${1?} pattern=${2:?} what=${3:?usage: mxw_expect_reply TRANSCRIPT PATTERN DESCRIPTION} reply
-    # The reply is every server line between "-> RCPT TO" and the next command.
-    reply=$(awk '
-        /^ *-> RCPT TO:/ { in_rcpt = 1; next }
-        in_rcpt && /^ *-> / { exit }
-        in_rcpt && /^ *<(-|\*\*) / { sub(/^ *<(-|\*\*) +/, ""); print }
-    ' <<<"$transcript")
-    if [[ -n $reply ]] && grep -qE -- "$pattern" <<<"$reply"; then
+# mxw_postfix_mxw DIR [smtp -o options...]: the smtp clone mxwarden's transport_maps answers name.
+mxw_postfix_mxw() {
+    local dir=${1:?usage: mxw_postfix_mxw DIR [options...]}
+    shift
+    mxw_postfix_service "$dir" "mxw/unix=mxw unix - - n - - smtp $*"
+}
+
+# mxw_postfix_mxq DIR MXWARDEN_COMMAND...: the mxq pipe(8) service postfix-setup writes, running
+# `MXWARDEN_COMMAND... quarantine ingest` as the ingest user (see mxw_qa_user), e.g.
+#   mxw_postfix_mxq "$pf" "$MXW_BUILD/mxwarden" --daemon.state-dir="$state"
+mxw_postfix_mxq() {
+    local dir=${1:?usage: mxw_postfix_mxq DIR MXWARDEN_COMMAND...}
+    shift
+    mxw_qa_user
+    # shellcheck disable=SC2016  # ${...} are pipe(8) macros
+    mxw_postfix_service "$dir" "mxq/unix=mxq unix - n n - 10 pipe flags=Rq user=$MXW_QA_USER null_sender= argv=$* quarantine ingest --queue-id \${queue_id} --reason \${nexthop} --sender \${sender} -- \${recipient}"
+}
+
+# mxw_postfix_restart DIR RESOLV_NS: stop and start, for a new configuration or to end trivial-rewrite's cached
+# answers. Not `postfix reload`: its old processes go on with their old state for a while (the queue manager a
+# message just reached, trivial-rewrite with its cache), and a message whose delivery was under way when the old
+# queue manager left waits in the active queue until the next start of one.
+mxw_postfix_restart() {
+    mxw_postfix_stop "${1:?usage: mxw_postfix_restart DIR RESOLV_NS}"
+    mxw_postfix_start "$1" "${2:?}"
+}
+
+mxw_postfix_queue_empty() {
+    [[ -z $(postqueue -c "${1:?usage: mxw_postfix_queue_empty DIR}/etc" -j 2>/dev/null) ]]
+}
+
+# mxw_postfix_deferred_reason DIR SUBJECT: the delay reason(s), "; "-joined, of the queued message with SUBJECT if
+# it is in the deferred queue with a reason for every recipient; nothing otherwise. Queue, recipients and reasons
+# are read from one `postqueue -j` record: a deferred message moves to the active queue at every retry, and the
+# queue manager drops its reasons there until the attempt ends, so a reason read apart from its queue may be gone.
+mxw_postfix_deferred_reason() {
+    local dir=${1:?usage: mxw_postfix_deferred_reason DIR SUBJECT} subject=${2:?} queue id
+    queue=$(postqueue -c "$dir/etc" -j 2>/dev/null) || return 0
+    # The queue ID stays the same in every queue, so the subject can be looked up apart from the record.
+    for id in $("$MXW_PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    print(json.loads(line)["queue_id"])' <<<"$queue"); do
+        postcat -c "$dir/etc" -hq "$id" 2>/dev/null | grep -x "Subject: $subject" >/dev/null || continue
+        "$MXW_PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    reasons = [r.get("delay_reason", "") for r in m["recipients"]]
+    if m["queue_id"] == sys.argv[1] and m["queue_name"] == "deferred" and all(reasons):
+        print("; ".join(reasons))' "$id" <<<"$queue"
         return 0
-    fi
-    {
-        printf 'FAIL: %s\n' "$what"
-        printf '  expected RCPT reply matching: %s\n' "$pattern"
-        printf '  got: %s\n' "${reply:-(no reply to RCPT TO in transcript)}"
-        printf -- '--- swaks transcript ---\n%s\n------------------------\n' "$transcript"
-    } >&2
-    return 1
+    done
 }

@@ -7,11 +7,14 @@
 #   mxw_sendmail_start DIR SMTP_PORT MC_LINES      build DIR/sendmail.cf from the common lines plus MC_LINES
 #                                                  (m4, one per line) and run sendmail -bD on 127.0.0.1:SMTP_PORT;
 #                                                  sets MXW_SENDMAIL_PID; its log is DIR/sendmail.log
-#   mxw_sendmail_stop                              stop it
+#
+# Sendmail stops when the script exits.
 #
 # Needs root and, on the first run, network access to the Debian mirror.
 
-_mxw_sm_root=${MXW_BUILD:?}/sendmail-root
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+_mxw_sm_root=$MXW_BUILD/sendmail-root
 MXW_SENDMAIL_PID=
 
 _mxw_sendmail_fetch() {
@@ -34,7 +37,7 @@ _mxw_sendmail_fetch() {
 }
 
 mxw_sendmail_start() {
-    local sm=$1 port=$2 extra=$3 i want
+    local sm=$1 port=$2 extra=$3
     _mxw_sendmail_fetch || return 1
     local m4_bin
     m4_bin=$(command -v m4 || echo "$_mxw_sm_root/usr/bin/m4")
@@ -73,20 +76,6 @@ EOF
         "$sm/etc-hosts" "$sm/resolv.conf" "$_mxw_sm_root/usr/libexec/sendmail/sendmail" -C "$sm/sendmail.cf" -bD \
         -d0.1 >"$sm/sendmail.log" 2>&1 &
     MXW_SENDMAIL_PID=$!
-    printf -v want '0100007F:%04X 00000000:0000 0A' "$port"
-    for ((i = 0; i < 100; i++)); do
-        grep -q " $want " /proc/net/tcp && return 0
-        kill -0 "$MXW_SENDMAIL_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$sm/sendmail.log" >&2
-    echo "mxw-sendmail: sendmail is not listening on 127.0.0.1:$port" >&2
-    return 1
-}
-
-mxw_sendmail_stop() {
-    [[ -n $MXW_SENDMAIL_PID ]] || return 0
-    kill "$MXW_SENDMAIL_PID" 2>/dev/null || true
-    wait "$MXW_SENDMAIL_PID" 2>/dev/null || true
-    MXW_SENDMAIL_PID=
+    mxw_track_pid "$MXW_SENDMAIL_PID"
+    mxw_wait_listen 10 "127.0.0.1:$port" "$MXW_SENDMAIL_PID" "$sm/sendmail.log"
 }
