@@ -17,23 +17,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/daemon.sh"
 # shellcheck source=lib/dns.sh
 source "$here/lib/dns.sh"
-load=$here/fixtures/mta_load.py
+load=$MXW_FIXTURES/mta_load.py
 
-work=$(mktemp -d /tmp/mxw-reload.XXXXXX)
-failures=0
-load_pids=()
-cleanup() {
-    local rc=$? p
-    touch "$work/stop-load"
-    for p in "${load_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+mxw_begin reload_test
+load_pids=()  # they end when $work/stop-load appears
 
 read -r ns_port policy_port smap_port metrics_port other_port < <(mxw_free_port 5)
 mxw_start_nsd "$work/nsd" "$ns_port"
@@ -79,15 +66,8 @@ reloaded() {
     return 1
 }
 
-# logged PATTERN: the log has (or gets, within 5 s: lines are flushed a loop turn later) a line matching PATTERN.
-logged() {
-    local i
-    for i in $(seq 50); do
-        grep -q "$1" "$log" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# logged ERE: the log has (or gets, within 5 s: lines are flushed a loop turn later) a line matching ERE.
+logged() { mxw_wait_log 5 "$log" "$1" >/dev/null 2>&1; }
 
 before=$(one_answer)
 [[ $before == "action=550 5.7.27 "* ]] || fail "before any reload: want a 550 for the null-MX sender, got '$before'"
@@ -95,9 +75,11 @@ before=$(one_answer)
 "$MXW_PYTHON" "$load" policy --port "$policy_port" --connections 64 --sender a@nullmx.mxw.test \
     --until-file "$work/stop-load" >"$work/policy-load.json" &
 load_pids+=($!)
+mxw_track_pid $!
 "$MXW_PYTHON" "$load" socketmap --port "$smap_port" --connections 64 --key 'transport u@aonly.mxw.test' \
     --until-file "$work/stop-load" >"$work/socketmap-load.json" &
 load_pids+=($!)
+mxw_track_pid $!
 sleep 1
 
 # 1. A changed action, applied live.
@@ -163,5 +145,4 @@ grep -q '^mxwarden_config_reloads_total{result="applied"} 3$' <<<"$metrics" || f
 grep -q '^mxwarden_config_reloads_total{result="failed"} 2$' <<<"$metrics" || fail "metrics: failed reloads not 2"
 
 mxw_stop_daemon || fail "mxwardend did not stop cleanly"
-((failures == 0)) && echo "reload_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

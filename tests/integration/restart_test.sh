@@ -18,36 +18,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/postfix.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
-load=$here/fixtures/mta_load.py
-holder=$here/fixtures/socket_holder.py
+load=$MXW_FIXTURES/mta_load.py
+holder=$MXW_FIXTURES/socket_holder.py
 
-work=$(mktemp -d /tmp/mxw-restart.XXXXXX)
-chmod 0755 "$work"
+mxw_begin restart_test
 pf=$work/pf
 sink_dir=$work/sink
-pids=()
-failures=0
-cleanup() {
-    local rc=$? p
-    touch "$work/stop-load"
-    mxw_postfix_stop "$pf"
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    mxw_daemon_cleanup
-    mxw_dns_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-# wait_for SECONDS FILE PATTERN: until FILE has a line matching PATTERN.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    until grep -qE "$3" "$2" 2>/dev/null; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
 
 read -r ns_port fault_port policy_port smap_port smtpd_port sink_port sa_policy sa_smap < <(mxw_free_port 8)
 mxw_start_nsd "$work/nsd" "$ns_port"
@@ -60,23 +36,18 @@ systemd-socket-activate -l "127.0.0.1:$sa_policy" -l "127.0.0.1:$sa_smap" --fdna
     --listen.policy="inet:127.0.0.1:$sa_policy" --listen.socketmap="inet:127.0.0.1:$sa_smap" \
     2>"$work/sa.log" &
 sa_pid=$!
-pids+=("$sa_pid")
-wait_for 10 "$work/sa.log" "Listening on 127.0.0.1:$sa_smap" || fail "systemd-socket-activate did not listen"
+mxw_track_pid "$sa_pid"
+mxw_wait_log 10 "$work/sa.log" "Listening on 127.0.0.1:$sa_smap" "$sa_pid" || fail "systemd-socket-activate did not listen"
 out=$("$MXW_PYTHON" "$load" socketmap --port "$sa_smap" --connections 1 --seconds 0.5 --key 'transport u@aonly.mxw.test')
 grep -q '"failed": 0' <<<"$out" && grep -q '"OK mxw:\[127.0.0.5\]:25"' <<<"$out" ||
     fail "the request that woke the daemon was not answered: $out"
 grep -q 'event=listen-inherited listener=policy address=inet:127.0.0.1:'"$sa_policy" "$work/sa.log" &&
     grep -q 'event=listen-inherited listener=socketmap address=inet:127.0.0.1:'"$sa_smap" "$work/sa.log" ||
     fail "mxwardend did not take both sockets from systemd-socket-activate"
-kill -TERM "$sa_pid"
-rc=0
-wait "$sa_pid" || rc=$?
-((rc == 0)) || fail "the socket-activated daemon exited with $rc on SIGTERM"
+mxw_stop_pid "$sa_pid" || fail "the socket-activated daemon did not exit 0 on SIGTERM"
 
 # --- 2. restarts under load, with a real Postfix -----------------------------------------------------------
-mkdir -p "$sink_dir" && chown postfix: "$sink_dir"
-smtp-sink -u postfix -d "$sink_dir/%M." "127.0.0.7:$sink_port" 100 >"$work/smtp-sink.log" 2>&1 &
-pids+=($!)
+mxw_start_sink "$sink_dir" "127.0.0.7:$sink_port"
 events=$work/holder.events
 "$MXW_PYTHON" "$holder" --listen "policy=127.0.0.1:$policy_port" --listen "socketmap=127.0.0.1:$smap_port" \
     --events "$events" --watchdog-usec 400000 -- \
@@ -85,13 +56,13 @@ events=$work/holder.events
     --routing.mode=smarthost --routing.smarthost="relay.mxw.test:$sink_port" --routing.exclude=localhost \
     --probe.banner-timeout=3s --routing.answer-budget=2s 2>>"$work/mxwardend.log" &
 holder_pid=$!
-pids+=("$holder_pid")
-wait_for 10 "$events" 'notify pid=[0-9]+ READY=1' || fail "the first start sent no READY=1"
+mxw_track_pid "$holder_pid"
+mxw_wait_log 10 "$events" 'notify pid=[0-9]+ READY=1' "$holder_pid" || fail "the first start sent no READY=1"
 
 mxw_postfix_create "$pf" "$smtpd_port"
 map="socketmap:inet:127.0.0.1:$smap_port:transport"
 mxw_postfix_conf "$pf" "transport_maps = $map" "smtp_connect_timeout = 5s"
-postconf -c "$pf/etc" -M "mxw/unix=mxw unix - - n - - smtp -o smtp_helo_timeout=10s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw"
+mxw_postfix_mxw "$pf" -o smtp_helo_timeout=10s -o smtp_connect_timeout=5s -o syslog_name=postfix/mxw
 mxw_postfix_start "$pf" 127.0.0.1
 
 "$MXW_PYTHON" "$load" policy --port "$policy_port" --connections 64 --sender a@nullmx.mxw.test \
@@ -100,7 +71,8 @@ load_policy=$!
 "$MXW_PYTHON" "$load" socketmap --port "$smap_port" --connections 64 --key 'transport u@example.org' \
     --until-file "$work/stop-load" >"$work/socketmap-load.json" &
 load_smap=$!
-pids+=("$load_policy" "$load_smap")
+mxw_track_pid "$load_policy"
+mxw_track_pid "$load_smap"
 
 sent=0
 send_batch() {  # five messages, each to a domain of its own (trivial-rewrite caches answers per recipient)
@@ -116,18 +88,12 @@ for round in 1 2 3; do
     sleep 0.5
     starts=$(grep -c ' start pid=' "$events")
     kill -USR1 "$holder_pid"
-    wait_for 15 "$events" "notify pid=[0-9]+ READY=1" || true
-    for _ in $(seq 300); do
-        (($(grep -c ' start pid=' "$events") > starts)) && (($(grep -c 'READY=1' "$events") > starts)) && break
-        sleep 0.05
-    done
-    (($(grep -c 'READY=1' "$events") == starts + 1)) || fail "restart $round: the new daemon sent no READY=1"
+    ready_count() { (($(grep -c 'READY=1' "$events") > starts)); }
+    mxw_poll 15 ready_count || fail "restart $round: the new daemon sent no READY=1"
 done
 send_batch
-for _ in $(seq 600); do
-    (($(grep -l '^Subject: restart-' "$sink_dir"/* 2>/dev/null | wc -l) >= sent)) && break
-    sleep 0.1
-done
+all_delivered() { (($(grep -l '^Subject: restart-' "$sink_dir"/* 2>/dev/null | wc -l) >= sent)); }
+mxw_poll 60 all_delivered || true
 got=$(grep -l '^Subject: restart-' "$sink_dir"/* 2>/dev/null | wc -l)
 echo "delivered $got of $sent messages sent across 3 restarts"
 ((got == sent)) || fail "Postfix delivered $got of $sent messages"
@@ -144,8 +110,7 @@ for kind in policy socketmap; do
     ((f == 0 && s == a && a > 500)) || fail "$kind load across the restarts: $(cat "$work/$kind-load.json")"
 done
 
-kill -TERM "$holder_pid"
-wait "$holder_pid" || fail "the socket holder failed"
+mxw_stop_pid "$holder_pid" 20 || fail "the socket holder failed"
 (($(grep -c ' start pid=' "$events") == 4)) || fail "want 4 starts: $(cat "$events")"
 (($(grep -c ' exit pid=[0-9]* status=0$' "$events") == 4)) || fail "a daemon did not exit 0: $(grep ' exit ' "$events")"
 for p in $(sed -n 's/.* start pid=\([0-9]*\)$/\1/p' "$events"); do
@@ -191,7 +156,8 @@ print("answered", answered)
 PY
 client=$!
 # The requests are read and waiting on DNS before the stop.
-for _ in $(seq 100); do (($(grep -c 'q=slow' "$work/dns/faultdns-$fault_port.log" 2>/dev/null || echo 0) >= 10)) && break; sleep 0.05; done
+asked_all() { (($(grep -c 'q=slow' "$MXW_FAULTDNS_LOG") >= 10)); }
+mxw_poll 10 asked_all || fail "the daemon never asked DNS for all ten senders"
 mxw_stop_daemon || fail "the daemon did not exit 0 after draining"
 wait "$client" || true
 grep -q '^answered 10$' "$work/inflight.out" || fail "requests in flight at SIGTERM: $(cat "$work/inflight.out")"
@@ -199,5 +165,4 @@ grep -q 'event=stopped unanswered-connections=0' "$dlog" || fail "the drain did 
 grep -q '^<6>event=ready ' "$dlog" || fail "journal stream: the ready line has no info priority prefix"
 grep -q '^<4>warning: .*sender=a@slow' "$dlog" || fail "journal stream: a decision with failed DNS is not a warning"
 
-((failures == 0)) && echo "restart_test: all checks passed"
-exit $((failures > 0))
+mxw_finish
