@@ -200,6 +200,9 @@ int main(int argc, char** argv)
 
     base::logger log(cfg->log_syslog, "mxwardend", cfg->log_level);
     ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must cost a write error, not the daemon
+    // Until the reload handler is installed below, a SIGHUP (an admin's
+    // habit) must not end the daemon: its default action would.
+    ::signal(SIGHUP, SIG_IGN);
     // Taken before anything could start a process: the release path runs
     // sendmail, which must not inherit systemd's sockets.
     auto inherited = daemon::inherited_sockets();

@@ -3,8 +3,9 @@
 # state in /var/lib/mxwarden), `apt-get install ./...deb` installs it, and then:
 #   - the files are where the units and man pages say, the mxwarden user exists, the state directory is private;
 #   - systemd-analyze verify accepts the units (the daemon's service and its two sockets, the milter's service);
-#   - the daemon runs from the installed files with the unit's own command line, as the unit's user and umask
-#     (there is no systemd here to start it), plus test ports and the test DNS server;
+#   - the daemon runs from the installed files with the unit's own command line, as the unit's user and umask,
+#     on the sockets the installed socket units define (held by systemd-socket-activate: there is no systemd
+#     here), plus the test DNS server;
 #   - the installed CLI finds it through the packaged defaults: status, a sender check, a routing lookup, metrics;
 #   - a message ingested as the mxwarden user (as the mxq pipe would) is listed;
 #   - the seed 003 scenario (tests/scenarios) passes on the installed binaries;
@@ -56,21 +57,40 @@ exec_pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 user=$(sed -n 's/^User=//p' "$unit")
 umask_=$(sed -n 's/^UMask=//p' "$unit")
-read -r ns_port policy_port smap_port metrics_port < <(mxw_free_port 4)
+read -r ns_port metrics_port < <(mxw_free_port 2)
 mxw_start_nsd "$work/nsd" "$ns_port"
-test_args=(--listen.policy="inet:127.0.0.1:$policy_port" --listen.socketmap="inet:127.0.0.1:$smap_port"
+# The policy and socketmap sockets as the installed socket units define them (address and name), held by
+# systemd-socket-activate as systemd holds them: the daemon starts on the first connection and takes both from
+# LISTEN_FDS instead of binding them itself.
+held=() names=()
+for u in mxwardend.socket mxwardend-socketmap.socket; do
+    held+=(-l "$(sed -n 's/^ListenStream=//p' "/lib/systemd/system/$u")")
+    names+=("$(sed -n 's/^FileDescriptorName=//p' "/lib/systemd/system/$u")")
+done
+[[ ${names[*]} == "policy socketmap" ]] || fail "socket unit names: ${names[*]}"
+policy_addr=${held[1]} smap_addr=${held[3]}
+smap_port=${smap_addr##*:}
+test_args=(--listen.policy="inet:$policy_addr" --listen.socketmap="inet:$smap_addr"
     --listen.metrics="inet:127.0.0.1:$metrics_port" --dns.forwarders="127.0.0.1@$ns_port"
     --dns.transparent-zones="test. 127.in-addr.arpa." --routing.deny-addresses=0.0.0.0/8)
 # shellcheck disable=SC2086  # the unit's command lines are words
 runuser -u "$user" -- $exec_pre || fail "ExecStartPre ($exec_pre) failed"
 # shellcheck disable=SC2086
-# setpriv execs the daemon itself (runuser would stay as its parent and report a signal as status 143).
-(umask "$umask_" && exec setpriv --reuid="$user" --regid="$user" --init-groups -- $exec_start "${test_args[@]}") \
+# setpriv execs the daemon itself (runuser would stay as its parent and report a signal as status 143); so does
+# systemd-socket-activate, so the daemon keeps this PID.
+(umask "$umask_" && exec systemd-socket-activate "${held[@]}" --fdname="${names[0]}:${names[1]}" \
+    setpriv --reuid="$user" --regid="$user" --init-groups -- $exec_start "${test_args[@]}") \
     2>"$work/mxwardend.log" &
 daemon_pid=$!
 mxw_track_pid "$daemon_pid"
+mxw_wait_log 10 "$work/mxwardend.log" "Listening on $smap_addr" "$daemon_pid" || fail "the unit's sockets are not held"
+"$MXW_PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5).close()' \
+    "${policy_addr##*:}" || fail "cannot connect to the held policy socket"
 mxw_wait_log 10 "$work/mxwardend.log" 'event=ready.*state_dir=/var/lib/mxwarden' "$daemon_pid" ||
     fail "the installed daemon did not start on /var/lib/mxwarden"
+grep -q "event=listen-inherited listener=policy address=inet:$policy_addr" "$work/mxwardend.log" &&
+    grep -q "event=listen-inherited listener=socketmap address=inet:$smap_addr" "$work/mxwardend.log" ||
+    fail "the installed daemon did not take the socket units' sockets"
 
 # 4. The installed CLI finds it through the packaged defaults (/var/lib/mxwarden/control.sock).
 mxwarden status >/dev/null || fail "mxwarden status cannot reach the installed daemon"
