@@ -11,19 +11,8 @@ source "$here/lib/dns.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-control-timeout.XXXXXX)
-failures=0
+mxw_begin control_timeout_test
 fake_pid=
-cleanup() {
-    local rc=$?
-    [[ -z $fake_pid ]] || kill "$fake_pid" 2>/dev/null || true
-    mxw_daemon_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # (1) A control socket that accepts every connection and never says a word.
 "$MXW_PYTHON" - "$work/fake.sock" <<'PY' &
@@ -37,6 +26,7 @@ while True:
     held.append(c)
 PY
 fake_pid=$!
+mxw_track_pid "$fake_pid"
 for _ in $(seq 50); do [[ -S $work/fake.sock ]] && break; sleep 0.1; done
 start=$SECONDS
 rc=0
@@ -75,5 +65,4 @@ for _ in $(seq 20); do grep -q 'event=control-timeout stage=request' "$work/mxwa
 grep -q 'event=control-timeout stage=request' "$work/mxwardend.log" || fail "no event=control-timeout in the daemon log"
 mxw_cli status >"$work/status.out" 2>&1 || fail "the daemon did not answer status afterwards: $(cat "$work/status.out")"
 
-((failures == 0)) && echo "control_timeout_test: all checks passed"
-exit $((failures > 0))
+mxw_finish

@@ -12,18 +12,8 @@ source "$here/lib/dns.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-work=$(mktemp -d /tmp/mxw-quarantine-size.XXXXXX)
+mxw_begin quarantine_size_test
 state=$work/state
-failures=0
-cleanup() {
-    local rc=$?
-    mxw_daemon_cleanup
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 mkdir -p "$state"
 
 q() { "$MXW_BUILD/mxwarden" --daemon.state-dir="$state" quarantine "$@"; }
@@ -100,5 +90,4 @@ purged=$(stat -c %s "$state/quarantine.db")
 ((purged < 200000)) || fail "the store is still $purged bytes after purging everything"
 echo "store file: $full bytes full, $deleted after deleting 15 of 31, $purged after purging all"
 
-((failures == 0)) && echo "quarantine_size_test: all checks passed"
-exit $((failures > 0))
+mxw_finish
