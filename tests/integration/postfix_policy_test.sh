@@ -63,12 +63,13 @@ smtp_case() {
     mxw_expect_reply "$transcript" "$pattern" "$case_name" || fail "RCPT reply does not match /$pattern/"
 }
 
-# want_decision FIELD_REGEX...: this case's policy request produced one decision line matching every regex. The
+# want_decision FIELD_REGEX...: this case's policy request produced one decision line matching every regex (a
+# decision whose DNS lookups failed is logged as "warning: decision ..."). The
 # line is found by the case's marks, not by queue ID: at RCPT, Postfix has not yet opened a queue file (the default
 # smtpd_delay_open_until_valid_rcpt = yes), so the request's queue_id is empty.
 want_decision() {
     local line
-    line=$(daemon_since | grep '^decision ' || true)
+    line=$(daemon_since | grep -E '^(warning: )?decision ' | sed 's/^warning: //' || true)
     if [[ $(grep -c . <<<"$line") -ne 1 ]]; then
         fail "want exactly one decision line for this case, got: ${line:-none}"
         return
@@ -124,6 +125,8 @@ want_decision ' sender=d@nomail\.mxw\.test ' ' result=no-domain ' ' action=defer
 # e. The sender domain's servers fail: try again later, the code passes through unchanged.
 smtp_case e-servfail 127.0.0.20 e@y.servfail.mxw.test '^451 4\.4\.3 '
 want_decision ' sender=e@y\.servfail\.mxw\.test ' ' result=tempfail ' ' action=defer '
+daemon_since | grep -q '^warning: decision .* sender=e@y\.servfail\.mxw\.test ' ||
+    fail "a decision with failed DNS is not logged as a warning"
 
 # f. Bounces (null sender) are never refused for the sender check: there is no sender domain.
 smtp_case f-null-sender 127.0.0.20 '<>' '^250 '
