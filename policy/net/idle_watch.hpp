@@ -17,6 +17,9 @@ namespace mxw::net {
 struct drainable {
     virtual ~drainable() = default;
     virtual void close_if_idle() = 0;
+    /// The set is going away first (the daemon's exit destroys the services
+    /// before the io_context that still holds session frames).
+    virtual void detach() = 0;
 };
 
 /// The running sessions of one service. A session is idle while it waits
@@ -24,6 +27,14 @@ struct drainable {
 /// once and tells busy ones to end after their answer (session_set::draining).
 class session_set {
 public:
+    session_set() = default;
+    session_set(const session_set&) = delete;
+    session_set& operator=(const session_set&) = delete;
+    ~session_set()
+    {
+        for (auto* s : sessions_)
+            s->detach();
+    }
     void add(drainable* s) { sessions_.insert(s); }
     void remove(drainable* s) { sessions_.erase(s); }
     [[nodiscard]] bool draining() const noexcept { return draining_; }
@@ -69,6 +80,8 @@ struct idle_watch final : drainable, std::enable_shared_from_this<idle_watch<Soc
         idle = is_idle;
         return !(is_idle && sessions && sessions->draining());
     }
+
+    void detach() override { sessions = nullptr; }
 
     void close_if_idle() override
     {

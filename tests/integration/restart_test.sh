@@ -9,7 +9,8 @@
 #      is delivered and Postfix defers none. Each start sends READY=1 (only once it serves), STATUS= and watchdog
 #      pings from its event loop, and each stop exits 0.
 #   3. SIGTERM with ten policy requests waiting on a silent DNS server: each gets its answer before the daemon
-#      exits 0. Its stderr is set up as systemd's journal stream: every line carries its priority.
+#      exits 0. Its stderr is set up as systemd's journal stream: every line carries its priority. A request that
+#      never completes holds a stop only until daemon.drain-timeout.
 # Free ports only; 127.0.0.7 (the smart host's address in the test zone) on a port of its own.
 set -euo pipefail
 
@@ -164,5 +165,22 @@ grep -q '^answered 10$' "$work/inflight.out" || fail "requests in flight at SIGT
 grep -q 'event=stopped unanswered-connections=0' "$dlog" || fail "the drain did not end with every connection answered"
 grep -q '^<6>event=ready ' "$dlog" || fail "journal stream: the ready line has no info priority prefix"
 grep -q '^<4>warning: .*sender=a@slow' "$dlog" || fail "journal stream: a decision with failed DNS is not a warning"
+
+# A request that never completes holds the drain only until daemon.drain-timeout; the daemon still exits 0 (its
+# session frames outlive the services that tracked them, which must not matter).
+mxw_start_daemon "$work/drain-state" "$dlog" --dns.forwarders="127.0.0.1@$ns_port" \
+    --listen.policy="inet:127.0.0.1:$policy_port" --daemon.drain-timeout=1s
+"$MXW_PYTHON" -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"request=smtpd_access_policy\n")
+time.sleep(10)' "$policy_port" &
+half=$!
+mxw_track_pid "$half"
+sleep 0.3  # connected and half a request read
+t0=$SECONDS
+mxw_stop_daemon || fail "the daemon did not exit 0 when the drain timed out"
+((SECONDS - t0 <= 3)) || fail "the drain took $((SECONDS - t0)) s, daemon.drain-timeout is 1 s"
+grep -q 'event=stopped unanswered-connections=1' "$dlog" || fail "the timed-out drain does not say what it left"
+mxw_stop_pid "$half" || true
 
 mxw_finish
