@@ -176,7 +176,8 @@ s.sendall(b"request=smtpd_access_policy\n")
 time.sleep(10)' "$policy_port" &
 half=$!
 mxw_track_pid "$half"
-sleep 0.3  # connected and half a request read
+one_connection() { mxw_cli status 2>/dev/null | grep -q '^policy connections: *1$'; }
+mxw_poll 10 one_connection || fail "the half request's connection was not accepted"
 t0=$SECONDS
 mxw_stop_daemon || fail "the daemon did not exit 0 when the drain timed out"
 ((SECONDS - t0 <= 3)) || fail "the drain took $((SECONDS - t0)) s, daemon.drain-timeout is 1 s"
