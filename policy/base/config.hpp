@@ -3,6 +3,7 @@
 // file and --section.key=value overrides into strings, and a pure
 // build_config() turns them into a typed, validated, immutable config.
 #pragma once
+#include "base/args.hpp"
 #include "base/logging.hpp"
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
@@ -77,8 +78,6 @@ struct config {
     std::size_t policy_max_connections = 1000;
     std::chrono::milliseconds policy_idle_timeout{600'000};
 };
-
-using value_map = std::map<std::string, std::string, std::less<>>;
 
 /// Typed config from key -> value strings (missing keys take their
 /// defaults). Errors name the key: "dns.transport: 'x' is not one of ...".
