@@ -119,21 +119,3 @@ std::vector<std::string> changed_keys(const value_map& before, const value_map& 
 bool needs_restart(std::string_view key) noexcept;
 
 }  // namespace mxw::base
-
-namespace mxw::base {
-
-struct command_line {
-    std::string config_file;               ///< -c FILE / --config=FILE
-    value_map overrides;                   ///< --section.key=value
-    std::vector<std::string> flags;        ///< --check-config, --json, ... (those the caller allows)
-    std::vector<std::string> positional;   ///< verbs and their arguments
-    std::vector<std::string> errors;
-
-    [[nodiscard]] bool has(std::string_view flag) const;
-};
-
-/// Shared by mxwardend and mxwarden. `allowed_flags` are spelled with their
-/// dashes ("--json"); "-h"/"--help" and "--version" are always allowed.
-command_line parse_command_line(int argc, char** argv, std::span<const std::string_view> allowed_flags);
-
-}  // namespace mxw::base
