@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
