@@ -92,11 +92,6 @@ parsed_options apply_args(const base::parsed_args& args, milter_options base)
     return r;
 }
 
-parsed_options parse_options(std::span<const std::string_view> args, milter_options base)
-{
-    return apply_args(base::parse_args(args, {arg_options(), base::config_args::none}), std::move(base));
-}
-
 reload_plan plan_reload(const milter_options& running, const milter_options& fresh)
 {
     reload_plan p;

@@ -56,10 +56,6 @@ std::span<const base::arg_option> arg_options() noexcept;
 /// argument, a bad value) stops it.
 parsed_options apply_args(const base::parsed_args& args, milter_options base);
 
-/// `args` without the program name and without -c FILE or overrides,
-/// laid over `base`.
-parsed_options parse_options(std::span<const std::string_view> args, milter_options base = {});
-
 /// What a reload (SIGHUP) does with freshly read settings. The listen
 /// socket is opened once, before libmilter starts its threads, and the log
 /// target once at start: those keep their running values and are named in
