@@ -60,11 +60,19 @@ std::string apply(milter_options& o, std::string_view key, std::string_view valu
 
 std::span<const base::arg_option> arg_options() noexcept
 {
-    constexpr bool value = true;
+    using base::takes_value;
     static constexpr base::arg_option options[] = {
-        {"-h"}, {"--help"}, {"--version"}, {"--listen", value}, {"--policy", value}, {"--on-error", value},
-        {"--timeout", value}, {"--quarantine-db", value}, {"--quarantine-transport", value},
-        {"--max-message-size", value}};
+        {"-h"},
+        {"--help"},
+        {"--version"},
+        {"--listen", takes_value},
+        {"--policy", takes_value},
+        {"--on-error", takes_value},
+        {"--timeout", takes_value},
+        {"--quarantine-db", takes_value},
+        {"--quarantine-transport", takes_value},
+        {"--max-message-size", takes_value},
+    };
     return options;
 }
 

@@ -32,6 +32,9 @@ struct arg_option {
     bool takes_value = false;
 };
 
+/// For option tables: {"--reason", takes_value}; a flag is just {"--json"}.
+inline constexpr bool takes_value = true;
+
 /// Which of the shared config arguments a command line accepts.
 enum class config_args {
     none,       ///< neither: they are unknown options

@@ -452,10 +452,15 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 
 // ---- arguments and output --------------------------------------------------
 
-constexpr bool value = true;
 constexpr base::arg_option doctor_options[] = {
-    {"--help"}, {"--json"}, {"--name", value}, {"--outbound-ip", value}, {"--helo-name", value},
-    {"--postfix-config", value}, {"--timeout", value}};
+    {"--help"},
+    {"--json"},
+    {"--name", base::takes_value},
+    {"--outbound-ip", base::takes_value},
+    {"--helo-name", base::takes_value},
+    {"--postfix-config", base::takes_value},
+    {"--timeout", base::takes_value},
+};
 
 std::optional<options> parse(const base::parsed_args& a, std::string& error)
 {

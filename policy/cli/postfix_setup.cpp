@@ -167,9 +167,13 @@ std::vector<postconf_change> plan_postfix_setup(const setup_inputs& in,
 
 int run_postfix_setup(std::span<const std::string_view> global, std::span<const std::string_view> arguments)
 {
-    constexpr bool value = true;
     static constexpr base::arg_option options[] = {
-        {"--help"}, {"--check"}, {"--apply"}, {"--postfix-config", value}, {"--pipe-user", value}};
+        {"--help"},
+        {"--check"},
+        {"--apply"},
+        {"--postfix-config", base::takes_value},
+        {"--pipe-user", base::takes_value},
+    };
     auto a = base::parse_args(arguments, {options, base::config_args::overrides});
     if (a.has("--help")) {
         std::cout << usage;

@@ -69,16 +69,24 @@ struct verb_spec {
 
 const std::vector<verb_spec>& verbs()
 {
-    constexpr bool value = true;
+    using base::takes_value;
     static const std::vector<verb_spec> v = {
-        {"ingest", {{"--reason", value}, {"--reason-text", value}, {"--queue-id", value}, {"--sender", value},
-                    {"-f", value}}},
-        {"list", {{"--reason", value}, {"--domain", value}, {"--since", value}, {"--state", value}, {"--json"}}},
+        {"ingest",
+         {{"--reason", takes_value},
+          {"--reason-text", takes_value},
+          {"--queue-id", takes_value},
+          {"--sender", takes_value},
+          {"-f", takes_value}}},
+        {"list",
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--state", takes_value},
+          {"--json"}}},
         {"show", {{"--json"}}},
         {"cat", {}},
-        {"release", {{"--reason", value}, {"--domain", value}, {"--since", value}, {"--all-matching"}, {"--dry-run"}}},
+        {"release",
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--all-matching"},
+          {"--dry-run"}}},
         {"delete", {}},
-        {"purge", {{"--older-than", value}, {"--include-held"}}},
+        {"purge", {{"--older-than", takes_value}, {"--include-held"}}},
         {"stats", {{"--json"}}},
     };
     return v;

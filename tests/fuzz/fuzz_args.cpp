@@ -69,8 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(o->takes_value || value.empty(), "a flag has no value");
         require(a.has(name) && a.value(name) && *a.value(name) == a.values(name).back(), "value() is the last");
     }
+    auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
     for (const auto& e : a.errors)
-        require(std::none_of(e.begin(), e.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
-                "errors are safe to print");
+        require(std::none_of(e.begin(), e.end(), control), "errors are safe to print");
     return 0;
 }

@@ -15,10 +15,11 @@ using namespace mxw;
 
 namespace {
 
-constexpr bool value = true;
 constexpr base::arg_option daemon_flags[] = {{"-h"}, {"--help"}, {"--version"}, {"--check-config"}, {"--json"}};
-constexpr base::arg_option ingest_options[] = {{"--reason", value}, {"--sender", value}, {"-f", value},
-                                               {"--name", value}, {"--dry-run"}};
+constexpr base::arg_option ingest_options[] = {
+    {"--reason", base::takes_value}, {"--sender", base::takes_value}, {"-f", base::takes_value},
+    {"--name", base::takes_value}, {"--dry-run"},
+};
 
 base::parsed_args parse(std::vector<std::string_view> args, std::span<const base::arg_option> options = daemon_flags,
                         base::config_args config = base::config_args::all)
@@ -122,7 +123,7 @@ TEST_CASE("parse_args names what is wrong", "[args]")
         // Text from the command line is made safe to print.
         {{"--a\nb"}, base::config_args::all, "unknown option --a\\x0ab"},
     }));
-    constexpr base::arg_option options[] = {{"--json"}, {"--reason", value}, {"-f", value}};
+    constexpr base::arg_option options[] = {{"--json"}, {"--reason", base::takes_value}, {"-f", base::takes_value}};
     auto a = base::parse_args(c.args, {options, c.config});
     REQUIRE(a.errors.size() == 1);
     CHECK(a.errors.front() == c.error);
