@@ -17,6 +17,7 @@ bool valid_listen(std::string_view s)
     return false;
 }
 
+// `key` is one of arg_options() that take a value.
 std::string apply(milter_options& o, std::string_view key, std::string_view value)
 {
     if (key == "--listen") {
@@ -51,44 +52,50 @@ std::string apply(milter_options& o, std::string_view key, std::string_view valu
         if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n == 0)
             return "--max-message-size: '" + std::string(value) + "' is not a positive number of bytes";
         o.max_message_bytes = n;
-    } else {
-        return "unknown option " + std::string(key);
     }
     return {};
 }
 
 }  // namespace
 
-parsed_options parse_options(std::span<const std::string_view> args, milter_options base)
+std::span<const base::arg_option> arg_options() noexcept
+{
+    using base::takes_value;
+    static constexpr base::arg_option options[] = {
+        {"-h"},
+        {"--help"},
+        {"--version"},
+        {"--listen", takes_value},
+        {"--policy", takes_value},
+        {"--on-error", takes_value},
+        {"--timeout", takes_value},
+        {"--quarantine-db", takes_value},
+        {"--quarantine-transport", takes_value},
+        {"--max-message-size", takes_value},
+    };
+    return options;
+}
+
+parsed_options apply_args(const base::parsed_args& args, milter_options base)
 {
     parsed_options r;
     r.options = std::move(base);
-    for (std::size_t i = 0; i < args.size() && r.error.empty(); ++i) {
-        std::string_view a = args[i];
-        if (a == "-h" || a == "--help") {
-            r.help = true;
+    if (!args.errors.empty()) {
+        r.error = args.errors.front();
+        return r;
+    }
+    if (!args.positional.empty()) {
+        r.error = "unexpected argument '" + args.positional.front() + "'";
+        return r;
+    }
+    r.help = args.has("-h") || args.has("--help");
+    r.version = args.has("--version");
+    for (const auto& [key, value] : args.options) {
+        if (key == "-h" || key == "--help" || key == "--version")
             continue;
-        }
-        if (a == "--version") {
-            r.version = true;
-            continue;
-        }
-        if (!a.starts_with("--")) {
-            r.error = "unexpected argument '" + std::string(a) + "'";
-            break;
-        }
-        std::string_view key = a;
-        std::string_view value;
-        if (auto eq = a.find('='); eq != std::string_view::npos) {
-            key = a.substr(0, eq);
-            value = a.substr(eq + 1);
-        } else if (i + 1 < args.size()) {
-            value = args[++i];
-        } else {
-            r.error = std::string(a) + " needs a value";
-            break;
-        }
         r.error = apply(r.options, key, value);
+        if (!r.error.empty())
+            break;
     }
     return r;
 }

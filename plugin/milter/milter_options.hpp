@@ -4,6 +4,7 @@
 // "--key=VALUE") override them. Pure: the caller prints the error or the
 // help.
 #pragma once
+#include "base/args.hpp"
 #include "base/logging.hpp"
 #include "proto/endpoint.hpp"
 
@@ -46,9 +47,14 @@ struct parsed_options {
     std::string error;  ///< non-empty: the command line is wrong
 };
 
-/// `args` without the program name, laid over `base` (the values from the
-/// configuration file).
-parsed_options parse_options(std::span<const std::string_view> args, milter_options base = {});
+/// The milter's own options, for base::parse_args; every one but -h,
+/// --help and --version takes a value.
+std::span<const base::arg_option> arg_options() noexcept;
+
+/// The options in `args` applied in order over `base` (the values from the
+/// configuration file); the first error (a parse error, a positional
+/// argument, a bad value) stops it.
+parsed_options apply_args(const base::parsed_args& args, milter_options base);
 
 /// What a reload (SIGHUP) does with freshly read settings. The listen
 /// socket is opened once, before libmilter starts its threads, and the log

@@ -5,48 +5,23 @@
 
 #include <filesystem>
 #include <optional>
-#include <string_view>
 
 namespace mxw::milter {
 
-invocation split_arguments(int argc, char** argv)
+invocation parse_invocation(int argc, char** argv)
 {
-    invocation inv;
-    inv.config_args.emplace_back(argv[0]);
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        bool takes_value = a == "-c" || a == "--config" ||
-                           (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('=') == a.npos);
-        if (takes_value || a.starts_with("--config=") ||
-            (a.starts_with("--") && a.find('.') != std::string_view::npos && a.find('.') < a.find('='))) {
-            inv.config_args.emplace_back(a);
-            if (takes_value && i + 1 < argc)
-                inv.config_args.emplace_back(argv[++i]);
-        } else {
-            inv.flags.emplace_back(a);
-        }
-    }
-    return inv;
+    return base::parse_args(base::arg_views(argc, argv), {arg_options(), base::config_args::all});
 }
 
 // The configuration file and overrides, then the milter's flags on top.
 settings_read read_settings(const invocation& inv)
 {
     settings_read out;
-    std::vector<std::string> cargs = inv.config_args;
-    std::vector<char*> cargv;
-    for (auto& a : cargs)
-        cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    auto cmd = base::parse_command_line(static_cast<int>(cargs.size()), cargv.data(), {});
-    out.errors = cmd.errors;
     std::optional<base::config> cfg;
-    if (out.errors.empty()) {
-        auto loaded = base::load_values(cmd.config_file, cmd.overrides);
-        out.errors = loaded.errors;
-        if (out.errors.empty())
-            cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
-    }
+    auto loaded = base::load_values(inv.config_file, inv.overrides);
+    out.errors = loaded.errors;
+    if (out.errors.empty())
+        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
     if (!cfg)
         return out;
     milter_options from_file;
@@ -64,8 +39,7 @@ settings_read read_settings(const invocation& inv)
     from_file.max_message_bytes = cfg->quarantine.max_message_bytes;
     from_file.log_syslog = cfg->log_syslog;
     from_file.log_level = cfg->log_level;
-    std::vector<std::string_view> flags(inv.flags.begin(), inv.flags.end());
-    out.parsed = parse_options(flags, from_file);
+    out.parsed = apply_args(inv, from_file);
     // Warn about the deadline actually used: --timeout overrides milter.timeout.
     cfg->milter.timeout = out.parsed.options.timeout;
     out.warnings = base::config_warnings(*cfg);

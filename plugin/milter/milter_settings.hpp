@@ -3,6 +3,7 @@
 // milter's own flags on top. Read at start and again on SIGHUP, from the
 // same arguments. No libmilter here.
 #pragma once
+#include "base/args.hpp"
 #include "milter/milter_options.hpp"
 
 #include <string>
@@ -10,16 +11,12 @@
 
 namespace mxw::milter {
 
-/// How the milter was started: the shared configuration's arguments and
-/// the milter's own flags. A reload reads the same again.
-struct invocation {
-    std::vector<std::string> config_args;  ///< argv[0] first, as base::parse_command_line wants
-    std::vector<std::string> flags;
-};
+/// How the milter was started: argv parsed once, with the milter's own
+/// options and the shared -c FILE and --section.key=value. A reload reads
+/// the same again.
+using invocation = base::parsed_args;
 
-/// Sorts argv into the two kinds: -c/--config FILE and --section.key[=value]
-/// go to the configuration, everything else is a milter flag.
-invocation split_arguments(int argc, char** argv);
+invocation parse_invocation(int argc, char** argv);
 
 struct settings_read {
     parsed_options parsed;              ///< the options, or help/version/error of the flags

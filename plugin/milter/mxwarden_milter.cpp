@@ -728,7 +728,7 @@ int main(int argc, char** argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    auto inv = mxw::milter::split_arguments(argc, argv);
+    auto inv = mxw::milter::parse_invocation(argc, argv);
     auto r = mxw::milter::read_settings(inv);
     if (!r.errors.empty()) {
         for (const auto& e : r.errors)

@@ -3,6 +3,7 @@
 // file and --section.key=value overrides into strings, and a pure
 // build_config() turns them into a typed, validated, immutable config.
 #pragma once
+#include "base/args.hpp"
 #include "base/logging.hpp"
 #include "dns/unbound_resolver.hpp"
 #include "engine/policy_engine.hpp"
@@ -78,8 +79,6 @@ struct config {
     std::chrono::milliseconds policy_idle_timeout{600'000};
 };
 
-using value_map = std::map<std::string, std::string, std::less<>>;
-
 /// Typed config from key -> value strings (missing keys take their
 /// defaults). Errors name the key: "dns.transport: 'x' is not one of ...".
 /// Relative state-dir and unix socket paths are taken against `cwd`.
@@ -118,23 +117,5 @@ std::vector<std::string> changed_keys(const value_map& before, const value_map& 
 /// state directory, the log target and the cache sizes. A reload keeps
 /// their old values and says a restart is needed.
 bool needs_restart(std::string_view key) noexcept;
-
-}  // namespace mxw::base
-
-namespace mxw::base {
-
-struct command_line {
-    std::string config_file;               ///< -c FILE / --config=FILE
-    value_map overrides;                   ///< --section.key=value
-    std::vector<std::string> flags;        ///< --check-config, --json, ... (those the caller allows)
-    std::vector<std::string> positional;   ///< verbs and their arguments
-    std::vector<std::string> errors;
-
-    [[nodiscard]] bool has(std::string_view flag) const;
-};
-
-/// Shared by mxwardend and mxwarden. `allowed_flags` are spelled with their
-/// dashes ("--json"); "-h"/"--help" and "--version" are always allowed.
-command_line parse_command_line(int argc, char** argv, std::span<const std::string_view> allowed_flags);
 
 }  // namespace mxw::base

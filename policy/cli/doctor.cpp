@@ -4,6 +4,7 @@
 #include "cli/dns_ask.hpp"
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
+#include "base/args.hpp"
 #include "base/config.hpp"
 #include "base/duration.hpp"
 #include "proto/dns_message.hpp"
@@ -23,6 +24,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,7 +62,7 @@ struct options {
     std::string postfix_config;
     std::chrono::milliseconds timeout{2000};
     bool json = false;
-    std::vector<std::string> config_args;
+    base::value_map overrides;  ///< --section.key=value given after "doctor"
 };
 
 enum class level { ok, warn, fail, info };
@@ -450,48 +452,42 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 
 // ---- arguments and output --------------------------------------------------
 
-std::optional<options> parse(int argc, char** argv, int first, std::string& error)
+constexpr base::arg_option doctor_options[] = {
+    {"--help"},
+    {"--json"},
+    {"--name", base::takes_value},
+    {"--outbound-ip", base::takes_value},
+    {"--helo-name", base::takes_value},
+    {"--postfix-config", base::takes_value},
+    {"--timeout", base::takes_value},
+};
+
+std::optional<options> parse(const base::parsed_args& a, std::string& error)
 {
+    if (!a.errors.empty()) {
+        error = a.errors.front();
+        return std::nullopt;
+    }
+    if (!a.positional.empty()) {
+        error = "unexpected argument '" + proto::sanitize(a.positional.front()) + "'";
+        return std::nullopt;
+    }
     options o;
-    for (int i = first; i < argc; ++i) {
-        std::string_view a = argv[i];
-        auto value = [&]() -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                error = std::string(a) + " needs a value";
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
-        if (a == "--json") {
-            o.json = true;
-        } else if (a == "--name" || a == "--outbound-ip" || a == "--helo-name" || a == "--postfix-config" ||
-                   a == "--timeout") {
-            auto v = value();
-            if (!v)
-                return std::nullopt;
-            if (a == "--name")
-                o.names.push_back(*v);
-            else if (a == "--outbound-ip")
-                o.outbound_ip = *v;
-            else if (a == "--helo-name")
-                o.helo_name = *v;
-            else if (a == "--postfix-config")
-                o.postfix_config = *v;
-            else if (auto d = base::parse_duration(*v); d && d->count() > 0)
-                o.timeout = *d;
-            else {
-                error = "--timeout: '" + proto::sanitize(*v) + "' is not a duration";
-                return std::nullopt;
-            }
-        } else if (a.starts_with("--") && a.find('.') != std::string_view::npos) {
-            o.config_args.emplace_back(a);
-            if (a.find('=') == std::string_view::npos && i + 1 < argc)
-                o.config_args.emplace_back(argv[++i]);
-        } else {
-            error = "unknown argument '" + proto::sanitize(std::string(a)) + "'";
+    o.json = a.has("--json");
+    o.names = a.values("--name");
+    for (auto [name, to] : {std::pair{"--outbound-ip", &o.outbound_ip}, std::pair{"--helo-name", &o.helo_name},
+                            std::pair{"--postfix-config", &o.postfix_config}})
+        if (auto* v = a.value(name))
+            *to = *v;
+    if (auto* v = a.value("--timeout")) {
+        auto d = base::parse_duration(*v);
+        if (!d || d->count() <= 0) {
+            error = "--timeout: '" + proto::sanitize(*v) + "' is not a duration";
             return std::nullopt;
         }
+        o.timeout = *d;
     }
+    o.overrides = a.overrides;
     return o;
 }
 
@@ -524,19 +520,20 @@ void print(const std::vector<finding>& all, bool json)
 
 }  // namespace
 
-int run_doctor(int argc, char** argv, int verb_index)
+int run_doctor(std::span<const std::string_view> global, std::span<const std::string_view> args)
 {
-    std::string error;
-    if (argc > verb_index + 1 && std::string_view(argv[verb_index + 1]) == "--help") {
+    auto parsed = base::parse_args(args, {doctor_options, base::config_args::overrides});
+    if (parsed.has("--help")) {
         std::cout << usage;
         return 0;
     }
-    auto o = parse(argc, argv, verb_index + 1, error);
+    std::string error;
+    auto o = parse(parsed, error);
     if (!o) {
         std::cerr << "mxwarden doctor: " << error << "\n" << usage;
         return EX_USAGE;
     }
-    auto vc = load_verb_config(argc, argv, verb_index, o->config_args);
+    auto vc = load_verb_config(global, o->overrides);
     if (!vc.cfg) {
         for (const auto& e : vc.errors)
             std::cerr << "mxwarden: " << e << "\n";

@@ -7,12 +7,14 @@
 // daemon and the quarantine how they are. Each finding comes with the fix
 // in plain words.
 #pragma once
+#include <span>
+#include <string_view>
 
 namespace mxw::cli {
 
-/// argv[1] .. argv[verb_index - 1] are the global options, argv[verb_index]
-/// is "doctor". Exit status: 0 when nothing failed (warnings allowed), 1
-/// when a check failed, sysexits codes for bad usage or configuration.
-int run_doctor(int argc, char** argv, int verb_index);
+/// `global`: the options before "doctor"; `args`: those after it. Exit
+/// status: 0 when nothing failed (warnings allowed), 1 when a check failed,
+/// sysexits codes for bad usage or configuration.
+int run_doctor(std::span<const std::string_view> global, std::span<const std::string_view> args);
 
 }  // namespace mxw::cli

@@ -5,6 +5,7 @@
 #include "cli/doctor.hpp"
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
+#include "base/args.hpp"
 #include "base/config.hpp"
 #include "proto/control_request.hpp"
 #include "proto/endpoint.hpp"
@@ -54,38 +55,27 @@ std::chrono::milliseconds answer_wait(const proto::control_request& req, const b
     return margin;
 }
 
-// Where `verb` stands, if it is the verb: "quarantine" and "doctor" take
-// options of their own, so only what comes before them is parsed here.
-// Values of -c and of "--section.key value" are skipped, not taken for the
-// verb.
-int verb_at(int argc, char** argv, std::string_view verb)
-{
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a == verb)
-            return i;
-        if (a == "-c" || a == "--config" || (a.starts_with("--") && a.find('.') != std::string_view::npos &&
-                                             a.find('=') == std::string_view::npos))
-            ++i;
-        else if (!a.starts_with("-"))
-            return 0;
-    }
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    if (int verb = verb_at(argc, argv, "quarantine"))
-        return cli::run_quarantine(argc, argv, verb);
-    if (int verb = verb_at(argc, argv, "doctor"))
-        return cli::run_doctor(argc, argv, verb);
-    if (int verb = verb_at(argc, argv, "postfix-setup"))
-        return cli::run_postfix_setup(argc, argv, verb);
-    static constexpr std::string_view flags[] = {"--json"};
-    auto cmd = base::parse_command_line(argc, argv, flags);
-    if (cmd.has("--help")) {
+    static constexpr base::arg_option options[] = {{"-h"}, {"--help"}, {"--version"}, {"--json"}};
+    auto args = base::arg_views(argc, argv);
+    // "quarantine", "doctor" and "postfix-setup" take options of their own:
+    // only what comes before them is parsed here.
+    auto global = base::parse_args(args, {options, base::config_args::all, true});
+    if (global.rest < args.size()) {
+        std::span<const std::string_view> before(args.data(), global.rest);
+        auto after = std::span<const std::string_view>(args).subspan(global.rest + 1);
+        if (args[global.rest] == "quarantine")
+            return cli::run_quarantine(before, after);
+        if (args[global.rest] == "doctor")
+            return cli::run_doctor(before, after);
+        if (args[global.rest] == "postfix-setup")
+            return cli::run_postfix_setup(before, after);
+    }
+    auto cmd = base::parse_args(args, {options});
+    if (cmd.has("-h") || cmd.has("--help")) {
         std::cout << usage;
         return 0;
     }

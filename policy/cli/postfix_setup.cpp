@@ -2,6 +2,7 @@
 
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
+#include "base/args.hpp"
 #include "base/config.hpp"
 #include "proto/sanitize.hpp"
 
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <span>
 #include <sstream>
 
 namespace mxw::cli {
@@ -163,41 +165,36 @@ std::vector<postconf_change> plan_postfix_setup(const setup_inputs& in,
     return plan;
 }
 
-int run_postfix_setup(int argc, char** argv, int verb_index)
+int run_postfix_setup(std::span<const std::string_view> global, std::span<const std::string_view> arguments)
 {
-    bool check = false, apply = false;
-    std::string pf_dir, pipe_user = "mxwarden";
-    std::vector<std::string> config_args;
-    for (int i = verb_index + 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a == "--help") {
-            std::cout << usage;
-            return 0;
-        }
-        if (a == "--check") {
-            check = true;
-        } else if (a == "--apply") {
-            apply = true;
-        } else if (a == "--postfix-config" || a == "--pipe-user") {
-            if (i + 1 >= argc) {
-                std::cerr << "mxwarden postfix-setup: " << a << " needs a value\n";
-                return EX_USAGE;
-            }
-            (a == "--pipe-user" ? pipe_user : pf_dir) = argv[++i];
-        } else if (a.starts_with("--") && a.find('.') != std::string_view::npos) {
-            config_args.emplace_back(a);
-            if (a.find('=') == std::string_view::npos && i + 1 < argc)
-                config_args.emplace_back(argv[++i]);
-        } else {
-            std::cerr << "mxwarden postfix-setup: unexpected '" << proto::sanitize(std::string(a)) << "'\n" << usage;
-            return EX_USAGE;
-        }
+    static constexpr base::arg_option options[] = {
+        {"--help"},
+        {"--check"},
+        {"--apply"},
+        {"--postfix-config", base::takes_value},
+        {"--pipe-user", base::takes_value},
+    };
+    auto a = base::parse_args(arguments, {options, base::config_args::overrides});
+    if (a.has("--help")) {
+        std::cout << usage;
+        return 0;
     }
+    if (!a.positional.empty())
+        a.errors.push_back("unexpected '" + proto::sanitize(a.positional.front()) + "'");
+    if (!a.errors.empty()) {
+        for (const auto& e : a.errors)
+            std::cerr << "mxwarden postfix-setup: " << e << "\n";
+        std::cerr << usage;
+        return EX_USAGE;
+    }
+    bool check = a.has("--check"), apply = a.has("--apply");
+    std::string pf_dir = a.value("--postfix-config") ? *a.value("--postfix-config") : "";
+    std::string pipe_user = a.value("--pipe-user") ? *a.value("--pipe-user") : "mxwarden";
     if (check && apply) {
         std::cerr << "mxwarden postfix-setup: --check or --apply, not both\n";
         return EX_USAGE;
     }
-    auto vc = load_verb_config(argc, argv, verb_index, config_args);
+    auto vc = load_verb_config(global, a.overrides);
     if (!vc.cfg) {
         for (const auto& e : vc.errors)
             std::cerr << "mxwarden: " << e << "\n";

@@ -7,7 +7,9 @@
 // is already there is left alone.
 #pragma once
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mxw::cli {
@@ -40,9 +42,9 @@ std::vector<postconf_change> plan_postfix_setup(const setup_inputs& in,
                                                 const std::vector<std::pair<std::string, std::string>>& master_cf,
                                                 std::vector<std::string>& warnings);
 
-/// argv[verb_index] is "postfix-setup". Exit status: 0 done (or nothing
-/// missing with --check), 1 when --check finds something missing, sysexits
-/// codes otherwise.
-int run_postfix_setup(int argc, char** argv, int verb_index);
+/// `global`: the options before "postfix-setup"; `arguments`: those after it.
+/// Exit status: 0 done (or nothing missing with --check), 1 when --check
+/// finds something missing, sysexits codes otherwise.
+int run_postfix_setup(std::span<const std::string_view> global, std::span<const std::string_view> arguments);
 
 }  // namespace mxw::cli

@@ -3,6 +3,7 @@
 #include "cli/blocking_socket.hpp"
 #include "cli/reinject.hpp"
 #include "cli/verb_config.hpp"
+#include "base/args.hpp"
 #include "base/config.hpp"
 #include "base/duration.hpp"
 #include "proto/json.hpp"
@@ -25,8 +26,8 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <set>
 #include <signal.h>
+#include <span>
 #include <sstream>
 #include <sysexits.h>
 #include <unistd.h>
@@ -60,95 +61,63 @@ DATE is YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], UTC.
 
 // What each verb takes; anything else is a usage error, so a typo in an
 // MTA's argv is found at once rather than silently changing meaning.
+// Every verb also takes --section.key=value overrides.
 struct verb_spec {
     std::string_view name;
-    std::set<std::string_view> valued;
-    std::set<std::string_view> flags;
+    std::vector<base::arg_option> options;
 };
 
 const std::vector<verb_spec>& verbs()
 {
+    using base::takes_value;
     static const std::vector<verb_spec> v = {
-        {"ingest", {"--reason", "--reason-text", "--queue-id", "--sender", "-f"}, {}},
-        {"list", {"--reason", "--domain", "--since", "--state"}, {"--json"}},
-        {"show", {}, {"--json"}},
-        {"cat", {}, {}},
-        {"release", {"--reason", "--domain", "--since"}, {"--all-matching", "--dry-run"}},
-        {"delete", {}, {}},
-        {"purge", {"--older-than"}, {"--include-held"}},
-        {"stats", {}, {"--json"}},
+        {"ingest",
+         {{"--reason", takes_value},
+          {"--reason-text", takes_value},
+          {"--queue-id", takes_value},
+          {"--sender", takes_value},
+          {"-f", takes_value}}},
+        {"list",
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--state", takes_value},
+          {"--json"}}},
+        {"show", {{"--json"}}},
+        {"cat", {}},
+        {"release",
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--all-matching"},
+          {"--dry-run"}}},
+        {"delete", {}},
+        {"purge", {{"--older-than", takes_value}, {"--include-held"}}},
+        {"stats", {{"--json"}}},
     };
     return v;
 }
 
 struct verb_args {
-    std::string verb;
-    std::map<std::string, std::string, std::less<>> opts;
-    std::set<std::string, std::less<>> flags;
-    std::vector<std::string> words;        // ids, or recipients for ingest
-    std::vector<std::string> config_args;  // --section.key=value given after the verb
+    std::string verb;  ///< empty when none or an unknown one was given
+    base::parsed_args args;
     std::vector<std::string> errors;
 
-    [[nodiscard]] bool has(std::string_view f) const { return flags.count(f) != 0; }
-    [[nodiscard]] const std::string* opt(std::string_view o) const
-    {
-        auto it = opts.find(o);
-        return it == opts.end() ? nullptr : &it->second;
-    }
+    [[nodiscard]] bool has(std::string_view f) const { return args.has(f); }
+    [[nodiscard]] const std::string* opt(std::string_view o) const { return args.value(o); }
+    /// Entry ids, or recipients for ingest.
+    [[nodiscard]] const std::vector<std::string>& words() const { return args.positional; }
 };
 
-verb_args parse_verb(int argc, char** argv, int first)
+verb_args parse_verb(std::span<const std::string_view> args)
 {
     verb_args a;
-    if (first >= argc) {
+    if (args.empty()) {
         a.errors.push_back("no verb given");
         return a;
     }
-    a.verb = argv[first];
-    auto spec = std::find_if(verbs().begin(), verbs().end(), [&](const verb_spec& s) { return s.name == a.verb; });
+    auto spec = std::find_if(verbs().begin(), verbs().end(), [&](const verb_spec& s) { return s.name == args[0]; });
     if (spec == verbs().end()) {
-        a.errors.push_back("unknown verb '" + proto::sanitize(a.verb) + "'");
+        a.errors.push_back("unknown verb '" + proto::sanitize(args[0]) + "'");
         return a;
     }
-    bool only_words = false;
-    for (int i = first + 1; i < argc; ++i) {
-        std::string_view t = argv[i];
-        if (only_words || t.empty() || t == "-" || t.front() != '-') {
-            a.words.emplace_back(t);
-            continue;
-        }
-        if (t == "--") {
-            only_words = true;
-            continue;
-        }
-        std::string name(t.substr(0, t.find('=')));
-        std::optional<std::string> inline_value;
-        if (t.find('=') != std::string_view::npos)
-            inline_value = std::string(t.substr(t.find('=') + 1));
-        if (name.starts_with("--") && name.find('.') != std::string::npos) {
-            a.config_args.emplace_back(t);
-            if (!inline_value && i + 1 < argc)
-                a.config_args.emplace_back(argv[++i]);
-            continue;
-        }
-        if (spec->valued.count(name)) {
-            if (name == "-f" && t.size() > 2 && !inline_value) {
-                a.opts[name] = std::string(t.substr(2));  // Sendmail style -fSENDER
-            } else if (inline_value) {
-                a.opts[name] = *inline_value;
-            } else if (i + 1 < argc) {
-                a.opts[name] = argv[++i];
-            } else {
-                a.errors.push_back(name + " needs a value");
-            }
-        } else if (name == "-f" || (t.starts_with("-f") && spec->valued.count("-f"))) {
-            a.opts["-f"] = std::string(t.substr(2));
-        } else if (spec->flags.count(name) && !inline_value) {
-            a.flags.insert(name);
-        } else {
-            a.errors.push_back("'" + proto::sanitize(t) + "' is not an option of quarantine " + a.verb);
-        }
-    }
+    a.verb = spec->name;
+    a.args = base::parse_args(args.subspan(1), {spec->options, base::config_args::overrides});
+    a.errors = a.args.errors;
     return a;
 }
 
@@ -373,11 +342,11 @@ int ingest(const verb_args& a, const base::config& cfg)
     e.sender = proto::normalize_sender(*sender);
     if (auto why = proto::check_envelope_address(e.sender, true))
         return ingest_misconfigured("the sender " + *why);
-    if (a.words.empty())
+    if (a.words().empty())
         return ingest_misconfigured("no recipient given");
-    if (a.words.size() > proto::max_ingest_recipients)
+    if (a.words().size() > proto::max_ingest_recipients)
         return ingest_misconfigured("more than " + std::to_string(proto::max_ingest_recipients) + " recipients");
-    for (const auto& r : a.words) {
+    for (const auto& r : a.words()) {
         if (auto why = proto::check_envelope_address(r, false))
             return ingest_misconfigured("recipient '" + r + "' " + *why);
         e.recipients.push_back(r);
@@ -459,11 +428,11 @@ int list(const verb_args& a, const base::config& cfg)
 
 std::optional<std::int64_t> one_id(const verb_args& a)
 {
-    if (a.words.size() != 1)
+    if (a.words().size() != 1)
         throw usage_error("give exactly one entry id");
-    auto id = parse_id(a.words[0]);
+    auto id = parse_id(a.words()[0]);
     if (!id)
-        throw usage_error("'" + proto::sanitize(a.words[0]) + "' is not an entry id");
+        throw usage_error("'" + proto::sanitize(a.words()[0]) + "' is not an entry id");
     return id;
 }
 
@@ -639,10 +608,10 @@ bool claim_is_stale(const store::release_claim& c, std::int64_t at)
 
 std::vector<std::int64_t> ids_of(const verb_args& a)
 {
-    if (a.words.empty())
+    if (a.words().empty())
         throw usage_error("give one or more entry ids");
     std::vector<std::int64_t> ids;
-    for (const auto& w : a.words) {
+    for (const auto& w : a.words()) {
         auto id = parse_id(w);
         if (!id)
             throw usage_error("'" + proto::sanitize(w) + "' is not an entry id");
@@ -655,7 +624,7 @@ int release(const verb_args& a, const base::config& cfg)
 {
     bool matching = a.has("--all-matching");
     bool filters = a.opt("--reason") || a.opt("--domain") || a.opt("--since");
-    if (matching && !a.words.empty())
+    if (matching && !a.words().empty())
         throw usage_error("give entry ids or --all-matching, not both");
     if (!matching && filters)
         throw usage_error("--reason, --domain and --since select entries only with --all-matching");
@@ -818,33 +787,32 @@ int dispatch(const verb_args& a, const base::config& cfg)
 
 }  // namespace
 
-int run_quarantine(int argc, char** argv, int verb_index)
+int run_quarantine(std::span<const std::string_view> global, std::span<const std::string_view> args)
 {
     // Help first: "--help" where a verb or an option is expected is a
     // question, not a usage error. Never for ingest: there every word comes
     // from the MTA, and a sender or recipient spelled "--help" must not
     // turn into exit 0 (delivered, i.e. lost).
-    bool ingest_call = argc > verb_index + 1 && std::string_view(argv[verb_index + 1]) == "ingest";
-    for (int i = verb_index + 1; !ingest_call && i < argc && std::string_view(argv[i]) != "--"; ++i) {
-        if (std::string_view(argv[i]) == "--help") {
-            std::cout << usage;
-            return 0;
-        }
+    bool ingest_call = !args.empty() && args.front() == "ingest";
+    auto options_end = std::find(args.begin(), args.end(), "--");
+    if (!ingest_call && std::find(args.begin(), options_end, "--help") != options_end) {
+        std::cout << usage;
+        return 0;
     }
-    auto a = parse_verb(argc, argv, verb_index + 1);
+    auto a = parse_verb(args);
     bool is_ingest = a.verb == "ingest";
     if (!a.errors.empty()) {
         if (is_ingest)
-            return ingest_misconfigured(a.errors.empty() ? "usage" : a.errors.front());
+            return ingest_misconfigured(a.errors.front());
         for (const auto& e : a.errors)
-            std::cerr << "mxwarden quarantine: " << e << "\n";
+            std::cerr << "mxwarden quarantine" << (a.verb.empty() ? "" : " " + a.verb) << ": " << e << "\n";
         std::cerr << usage;
-        return a.errors.empty() ? 0 : EX_USAGE;
+        return EX_USAGE;
     }
 
     // Global options before "quarantine" and config overrides after the
     // verb go through the same parser as every other mxwarden command.
-    auto vc = load_verb_config(argc, argv, verb_index, a.config_args);
+    auto vc = load_verb_config(global, a.args.overrides);
     const auto& cfg = vc.cfg;
     const auto& errors = vc.errors;
     if (!cfg) {

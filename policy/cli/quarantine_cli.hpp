@@ -4,12 +4,14 @@
 // other verbs are for the admin and work on the store directly, so they do
 // not need the daemon.
 #pragma once
+#include <span>
+#include <string_view>
 
 namespace mxw::cli {
 
-/// argv[1] .. argv[verb_index - 1] are the global options (-c FILE,
-/// --section.key=value), argv[verb_index] is "quarantine", the rest belong
-/// to the verb. Returns the process exit status (sysexits.h).
-int run_quarantine(int argc, char** argv, int verb_index);
+/// `global`: the options before "quarantine" (-c FILE, --section.key=value);
+/// `args`: the verb and its arguments. Returns the process exit status
+/// (sysexits.h).
+int run_quarantine(std::span<const std::string_view> global, std::span<const std::string_view> args);
 
 }  // namespace mxw::cli

@@ -1,30 +1,23 @@
 #include "cli/verb_config.hpp"
 
-#include "proto/sanitize.hpp"
-
 #include <filesystem>
 
 namespace mxw::cli {
 
-verb_config load_verb_config(int argc, char** argv, int verb_index, const std::vector<std::string>& verb_overrides)
+verb_config load_verb_config(std::span<const std::string_view> global, const base::value_map& verb_overrides)
 {
-    std::vector<std::string> global(argv, argv + std::min(verb_index, argc));
-    global.insert(global.end(), verb_overrides.begin(), verb_overrides.end());
-    std::vector<char*> gargv;
-    for (auto& g : global)
-        gargv.push_back(g.data());
-    gargv.push_back(nullptr);
-    auto cmd = base::parse_command_line(static_cast<int>(global.size()), gargv.data(), {});
+    // Only the shared config arguments go before a verb: its own options,
+    // --json included, come after it.
+    auto cmd = base::parse_args(global, {{}, base::config_args::all});
     verb_config out;
     out.errors = cmd.errors;
     out.config_file = cmd.config_file;
     out.overrides = cmd.overrides;
-    if (!cmd.positional.empty())
-        out.errors.push_back("unexpected '" + proto::sanitize(cmd.positional.front()) + "' before " +
-                             (verb_index < argc ? argv[verb_index] : "the command"));
+    for (const auto& [k, v] : verb_overrides)
+        out.overrides.insert_or_assign(k, v);
     if (!out.errors.empty())
         return out;
-    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
+    auto loaded = base::load_values(out.config_file, out.overrides);
     out.errors = loaded.errors;
     if (out.errors.empty())
         out.cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);

@@ -4,10 +4,13 @@
 // overrides found among the verb's arguments go through the same parser,
 // file and validation as every other mxwarden command.
 #pragma once
+#include "base/args.hpp"
 #include "base/config.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mxw::cli {
@@ -19,7 +22,8 @@ struct verb_config {
     base::value_map overrides;        ///< --section.key=value as given
 };
 
-/// argv[1] .. argv[verb_index - 1] are the global options.
-verb_config load_verb_config(int argc, char** argv, int verb_index, const std::vector<std::string>& verb_overrides);
+/// `global`: the arguments before the verb; `verb_overrides`: those after
+/// it, which win over the global ones.
+verb_config load_verb_config(std::span<const std::string_view> global, const base::value_map& verb_overrides);
 
 }  // namespace mxw::cli

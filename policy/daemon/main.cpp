@@ -2,6 +2,7 @@
 // resolver, engine, listeners (bound here or handed over by systemd), and
 // the signals: SIGHUP reloads the config live, SIGTERM drains. One
 // io_context on one thread.
+#include "base/args.hpp"
 #include "base/config.hpp"
 #include "base/logging.hpp"
 #include "daemon/status.hpp"
@@ -144,9 +145,11 @@ base::log_level to_level(engine::router::severity s)
 
 int main(int argc, char** argv)
 {
-    static constexpr std::string_view flags[] = {"--check-config", "--print-config"};
-    auto cmd = base::parse_command_line(argc, argv, flags);
-    if (cmd.has("--help")) {
+    static constexpr base::arg_option options[] = {
+        {"-h"}, {"--help"}, {"--version"}, {"--check-config"}, {"--print-config"}};
+    auto args = base::arg_views(argc, argv);
+    auto cmd = base::parse_args(args, {options});
+    if (cmd.has("-h") || cmd.has("--help")) {
         std::cout << usage;
         return 0;
     }
@@ -155,7 +158,7 @@ int main(int argc, char** argv)
         return 0;
     }
     if (!cmd.positional.empty())
-        cmd.errors.push_back("unexpected argument '" + cmd.positional.front() + "'");
+        cmd.errors.push_back("unexpected argument '" + proto::sanitize(cmd.positional.front()) + "'");
     // Relative paths are taken against the directory the daemon started in,
     // at start and at every reload alike.
     const std::string start_dir = std::filesystem::current_path().string();

@@ -1,5 +1,5 @@
 // Tests for base/config: the option table, build_config's defaults and
-// error messages, the command line, the INI file with overrides on top, and
+// error messages, the INI file with overrides on top, and
 // the guard that keeps packaging/mxwarden.conf in step with the table (the
 // sample is what operators copy, so a missing or stale key there is a bug).
 #include "base/config.hpp"
@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,17 +56,6 @@ base::config build_ok(const base::value_map& values)
     REQUIRE(cfg.has_value());
     REQUIRE(errors.empty());
     return *cfg;
-}
-
-// argv for parse_command_line, owning its strings.
-base::command_line parse_args(std::vector<std::string> args, std::span<const std::string_view> allowed = {})
-{
-    args.insert(args.begin(), "mxwardend");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    return base::parse_command_line(static_cast<int>(args.size()), argv.data(), allowed);
 }
 
 std::string_view trim(std::string_view s)
@@ -329,50 +317,6 @@ TEST_CASE("smart host mode without a smart host names the missing key", "[config
     CHECK_FALSE(base::build_config({{"routing.mode", "smarthost"}}, cwd, errors).has_value());
     REQUIRE(errors.size() == 1);
     CHECK(errors.front() == "routing.smarthost: '' must be set when routing.mode = smarthost");
-}
-
-TEST_CASE("parse_command_line splits config file, overrides, flags and verbs", "[config][cli]")
-{
-    const std::string_view allowed[] = {"--check-config", "--json"};
-
-    CHECK(parse_args({"-c", "/etc/x.conf"}).config_file == "/etc/x.conf");
-    CHECK(parse_args({"--config", "/etc/x.conf"}).config_file == "/etc/x.conf");
-    CHECK(parse_args({"--config=/etc/y.conf"}).config_file == "/etc/y.conf");
-
-    auto cl = parse_args({"--dns.transport=tcp-only", "--dns.timeout", "3s", "--json", "status", "example.org",
-                          "-h", "--version", "--check-config"},
-                         allowed);
-    CHECK(cl.errors.empty());
-    CHECK(cl.overrides == base::value_map{{"dns.timeout", "3s"}, {"dns.transport", "tcp-only"}});
-    CHECK(cl.flags == std::vector<std::string>{"--json", "--help", "--version", "--check-config"});
-    CHECK(cl.has("--json"));
-    CHECK_FALSE(cl.has("--quiet"));
-    CHECK(cl.positional == std::vector<std::string>{"status", "example.org"});
-
-    // The last of a repeated override wins, as in the file.
-    CHECK(parse_args({"--dns.timeout=1s", "--dns.timeout=2s"}).overrides.at("dns.timeout") == "2s");
-    // An empty value is passed on; build_config judges it.
-    CHECK(parse_args({"--listen.control="}).overrides.at("listen.control").empty());
-}
-
-TEST_CASE("parse_command_line reports unknown options and missing values", "[config][cli]")
-{
-    struct tcase {
-        std::vector<std::string> args;
-        std::string mentions;
-    };
-    auto c = GENERATE(values<tcase>({
-        {{"--foo.bar=1"}, "--foo.bar"},
-        {{"--dns.nonsense", "x"}, "--dns.nonsense"},
-        {{"--json"}, "--json"},  // a flag the caller did not allow
-        {{"-c"}, "-c"},
-        {{"--config"}, "--config"},
-        {{"--dns.timeout"}, "--dns.timeout"},
-    }));
-    auto cl = parse_args(c.args);
-    REQUIRE(cl.errors.size() == 1);
-    INFO(cl.errors.front());
-    CHECK(cl.errors.front().starts_with(c.mentions));
 }
 
 TEST_CASE("load_values reads an INI file and lays overrides on top", "[config][file]")

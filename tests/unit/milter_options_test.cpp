@@ -12,7 +12,9 @@ namespace proto = mxw::proto;
 
 TEST_CASE("milter command line", "[milter]")
 {
-    auto parse = [](std::vector<std::string_view> a) { return parse_options(a); };
+    auto parse = [](std::vector<std::string_view> a) {
+        return apply_args(mxw::base::parse_args(a, {arg_options(), mxw::base::config_args::none}), {});
+    };
     auto d = parse({});
     REQUIRE(d.error.empty());
     CHECK(d.options.listen == "inet:10042@127.0.0.1");
