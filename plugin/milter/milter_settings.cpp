@@ -17,11 +17,9 @@ invocation parse_invocation(int argc, char** argv)
 settings_read read_settings(const invocation& inv)
 {
     settings_read out;
-    std::optional<base::config> cfg;
-    auto loaded = base::load_values(inv.config_file, inv.overrides);
-    out.errors = loaded.errors;
-    if (out.errors.empty())
-        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
+    auto loaded = base::load_config(inv.config_file, inv.overrides, std::filesystem::current_path().string());
+    out.errors = std::move(loaded.errors);
+    std::optional<base::config>& cfg = loaded.cfg;
     if (!cfg)
         return out;
     milter_options from_file;

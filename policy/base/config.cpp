@@ -500,6 +500,20 @@ loaded load_values(const std::string& file, const value_map& overrides)
     return out;
 }
 
+loaded_config load_config(const std::string& file, const value_map& overrides, const std::string& cwd,
+                          std::vector<std::string> prior)
+{
+    loaded_config out;
+    out.raw = load_values(file, overrides);
+    out.errors = out.raw.errors;
+    out.errors.insert(out.errors.end(), std::make_move_iterator(prior.begin()), std::make_move_iterator(prior.end()));
+    if (out.errors.empty())
+        out.cfg = build_config(out.raw.values, cwd, out.errors);
+    if (!out.errors.empty())
+        out.cfg.reset();
+    return out;
+}
+
 std::string format_config(const value_map& values)
 {
     std::ostringstream out;

@@ -106,6 +106,19 @@ std::vector<std::string> config_warnings(const config& cfg);
 /// lays `overrides` ("section.key" -> value) on top.
 loaded load_values(const std::string& file, const value_map& overrides);
 
+/// The configuration as every mxwarden program reads it, at start and at a
+/// reload: `file` (or the default file when it exists) with `overrides` on
+/// top, validated, relative paths taken against `cwd`. `prior` are errors
+/// the caller found already (in its command line). With any error, `cfg` is
+/// empty and `errors` lists them all, prior ones after the file's.
+struct loaded_config {
+    loaded raw;
+    std::optional<config> cfg;
+    std::vector<std::string> errors;
+};
+loaded_config load_config(const std::string& file, const value_map& overrides, const std::string& cwd,
+                          std::vector<std::string> prior = {});
+
 /// "[section]\nkey = value\n..." for every key: a complete config file.
 std::string format_config(const value_map& values);
 

@@ -102,12 +102,8 @@ int main(int argc, char** argv)
                              " bytes, without control characters");
     request.json = cmd.has("--json");
 
-    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
-    std::vector<std::string> errors = loaded.errors;
-    errors.insert(errors.end(), cmd.errors.begin(), cmd.errors.end());
-    std::optional<base::config> cfg;
-    if (errors.empty())
-        cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), errors);
+    auto [loaded, cfg, errors] =
+        base::load_config(cmd.config_file, cmd.overrides, std::filesystem::current_path().string(), cmd.errors);
     if (!cfg) {
         for (const auto& e : errors)
             std::cerr << "mxwarden: " << e << "\n";

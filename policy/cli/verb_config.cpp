@@ -17,10 +17,9 @@ verb_config load_verb_config(std::span<const std::string_view> global, const bas
         out.overrides.insert_or_assign(k, v);
     if (!out.errors.empty())
         return out;
-    auto loaded = base::load_values(out.config_file, out.overrides);
-    out.errors = loaded.errors;
-    if (out.errors.empty())
-        out.cfg = base::build_config(loaded.values, std::filesystem::current_path().string(), out.errors);
+    auto loaded = base::load_config(out.config_file, out.overrides, std::filesystem::current_path().string());
+    out.errors = std::move(loaded.errors);
+    out.cfg = std::move(loaded.cfg);
     return out;
 }
 

@@ -162,15 +162,11 @@ int main(int argc, char** argv)
     // Relative paths are taken against the directory the daemon started in,
     // at start and at every reload alike.
     const std::string start_dir = std::filesystem::current_path().string();
-    auto loaded = base::load_values(cmd.config_file, cmd.overrides);
-    for (auto& e : cmd.errors)
-        loaded.errors.push_back(std::move(e));
-    std::vector<std::string> errors = loaded.errors;
-    std::optional<base::config> cfg;
-    if (errors.empty())
-        cfg = base::build_config(loaded.values, start_dir, errors);
+    auto start = base::load_config(cmd.config_file, cmd.overrides, start_dir, cmd.errors);
+    const base::loaded& loaded = start.raw;
+    std::optional<base::config>& cfg = start.cfg;
     if (!cfg) {
-        for (const auto& e : errors)
+        for (const auto& e : start.errors)
             std::cerr << "mxwardend: config: " << e << "\n";
         return EX_CONFIG;
     }
@@ -393,11 +389,10 @@ int main(int argc, char** argv)
     };
     auto reload = [&] {
         daemon::notify("RELOADING=1");
-        auto fresh = base::load_values(cmd.config_file, cmd.overrides);
-        std::vector<std::string> why = fresh.errors;
-        std::optional<base::config> next;
-        if (why.empty())
-            next = base::build_config(fresh.values, start_dir, why);
+        auto reread = base::load_config(cmd.config_file, cmd.overrides, start_dir);
+        base::loaded& fresh = reread.raw;
+        std::vector<std::string>& why = reread.errors;
+        std::optional<base::config>& next = reread.cfg;
         std::shared_ptr<dns::unbound_resolver> next_resolver;
         if (next && !(next->dns == cfg->dns)) {
             std::string e;
