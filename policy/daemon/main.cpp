@@ -402,7 +402,8 @@ int main(int argc, char** argv)
         }
         if (!next || !why.empty()) {
             ++reloads.failed;
-            log.error("event=reload-failed config=" + config_name(fresh) + " error=" + proto::log_value(join(why)) + " keeping=previous-config");
+            log.error("event=reload-failed config=" + config_name(fresh) + " error=" + proto::log_value(join(why)) +
+                      " keeping=previous-config");
             daemon::notify("READY=1\nSTATUS=reload failed, previous config kept: " + join(why));
             return;
         }

@@ -8,19 +8,14 @@
 # No daemons, no ports: runs beside anything.
 set -euo pipefail
 
-MXW_BUILD=${MXW_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/common.sh
+source "$here/lib/common.sh"
 rounds=${MXW_RACE_ROUNDS:-30}
 per_round=4
 
-work=$(mktemp -d /tmp/mxw-release-race.XXXXXX)
+mxw_begin quarantine_release_race_test
 state=$work/state
-failures=0
-cleanup() {
-    local rc=$?
-    if ((failures || rc)); then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 mkdir -p "$state"
 
 # The stand-in: one line per delivery, the entry id taken from the tracking header release puts first. A line
@@ -139,5 +134,4 @@ out=$(q release "$id" 2>&1) || rc=$?
 ((rc == 65)) || fail "a release of a released entry exited $rc, want 65"
 grep -q "entry $id was already released" <<<"$out" || fail "no 'already released': $out"
 
-((failures == 0)) && echo "quarantine_release_race_test: all checks passed"
-exit $((failures > 0))
+mxw_finish
