@@ -43,7 +43,8 @@ case_name=resolver
 for q in "dane.test MX" "mx.dane.test A" "_25._tcp.mx.dane.test TLSA" "wrong.dane.test MX" \
     "_25._tcp.mx-wrong.dane.test TLSA"; do
     # shellcheck disable=SC2086  # NAME TYPE
-    mxw_dane_secure "$resolver" $q || fail "no validated answer for $q: $(dig @127.0.0.10 +dnssec +time=2 +tries=1 $q 2>&1)"
+    mxw_dane_secure "$resolver" $q ||
+        fail "no validated answer for $q: $(dig @127.0.0.10 +dnssec +time=2 +tries=1 $q 2>&1)"
 done
 # A name outside the test zone gets nowhere: no query may leave for the root servers.
 out=$(dig @127.0.0.10 +time=2 +tries=1 example.com A 2>&1) || true
@@ -101,6 +102,9 @@ if mxw_wait_log 20 "$pf/maillog" 'to=<user@wrong\.dane\.test>.* status=deferred'
     grep -E 'to=<user@wrong\.dane\.test>.* status=deferred' "$pf/maillog"
     grep -Eq 'to=<user@wrong\.dane\.test>.* status=deferred \(Server certificate not verified\)' "$pf/maillog" ||
         fail "deferred for another reason than an unverified certificate"
+    # OpenSSL's DANE check, not some other verification, refused the certificate.
+    grep -Eq "certificate verification failed for mx-wrong\.dane\.test\[$peer_addr\]:25: .*no matching DANE TLSA" \
+        "$pf/maillog" || fail "no DANE mismatch logged for mx-wrong.dane.test"
 else
     fail "the message to user@wrong.dane.test was not deferred"
 fi

@@ -77,7 +77,8 @@ mxw_dane_zone() {
 mxw_dane_secure() {
     local listen=${1:?usage: mxw_dane_secure LISTEN NAME TYPE} out
     out=$(dig @"${listen%@*}" -p "${listen##*@}" +dnssec +time=2 +tries=1 "${2:?}" "${3:?}" 2>&1) || return 1
-    grep -Eq '^;; flags:[^;]* ad[ ;]' <<<"$out" && grep -Eq "^${2//./\\.}\.?[[:space:]].*[[:space:]]$3[[:space:]]" <<<"$out"
+    grep -Eq '^;; flags:[^;]* ad[ ;]' <<<"$out" &&
+        grep -Eq "^${2//./\\.}\.?[[:space:]].*[[:space:]]$3[[:space:]]" <<<"$out"
 }
 
 # The resolver is ready once it answers at all; whether the answer validates is for the test to check.
@@ -88,7 +89,8 @@ _mxw_unbound_answers() {
 mxw_start_validating_resolver() {
     (($# == 5)) || { echo "usage: mxw_start_validating_resolver DIR LISTEN NSD_PORT ZONE ANCHOR_FILE" >&2; return 1; }
     local dir=$1 listen=$2 nsd_port=$3 zone=$4 anchor=$5
-    [[ $listen == 127.*@* ]] || { echo "mxw-dane: unbound may only listen on 127.0.0.0/8 (IP@PORT), not $listen" >&2; return 1; }
+    [[ $listen == 127.*@* ]] ||
+        { echo "mxw-dane: unbound may only listen on 127.0.0.0/8 (IP@PORT), not $listen" >&2; return 1; }
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     # Foreground, as the invoking user, no chroot, every file in DIR. No root hints are ever used: "." is refused
