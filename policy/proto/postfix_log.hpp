@@ -25,8 +25,8 @@ enum class delivery_outcome {
     greeting_timeout,  ///< timed out while receiving the initial server greeting
     greeting_4xx,      ///< host refused to talk to me: 421 ...
     greeting_5xx,      ///< host refused to talk to me: 554 ...
-    lost,              ///< lost connection with host[addr] after the greeting, or a 421 reply that ends the
-                       ///< session (stage says where)
+    lost,              ///< lost connection with host[addr], or a 421 reply that ends the session (stage
+                       ///< says where; "greeting" when the host closed before greeting)
     timeout,           ///< conversation timed out after the greeting (stage says where)
     tls_failure,       ///< TLS handshake failed, or STARTTLS refused at a level that requires it
 };
