@@ -241,6 +241,8 @@ std::optional<delivery_event> parse_tls_error(std::string_view text)
     return with_detail(std::move(ev), text);
 }
 
+std::optional<delivery_event> parse_trouble(std::string_view text);
+
 bool take_number(std::string_view& s)
 {
     std::size_t n = 0;
@@ -297,11 +299,25 @@ std::optional<delivery_event> parse_status(std::string_view s)
         found = std::move(ev);
         status = rest;
     }
-    if (!found || !take_literal(status, "sent (") || status.empty() || status.back() != ')')
+    if (!found || status.empty() || status.back() != ')')
         return std::nullopt;
-    found->outcome = delivery_outcome::sent;
-    found->detail = std::string(status.substr(0, std::min(status.size() - 1, max_detail_bytes)));
-    return found;
+    if (take_literal(status, "sent (")) {
+        found->outcome = delivery_outcome::sent;
+        found->detail = std::string(status.substr(0, std::min(status.size() - 1, max_detail_bytes)));
+        return found;
+    }
+    if (!take_literal(status, "deferred (") && !take_literal(status, "bounced ("))
+        return std::nullopt;
+    // The last address Postfix tried for a message reports its trouble only
+    // here (see the header), so the reason is decoded like a trouble line.
+    // It must name the relay's own address; "Cannot start TLS" names none
+    // and was already counted by its "SSL_connect error" line.
+    status.remove_suffix(1);
+    auto trouble = parse_trouble(status);
+    if (!trouble || trouble->address != found->address)
+        return std::nullopt;
+    trouble->port = found->port;
+    return trouble;
 }
 
 std::optional<delivery_event> parse_trouble(std::string_view text)

@@ -9,6 +9,20 @@
 // passed to parse_smtp_message() directly. Only programs whose name ends in
 // "/smtp" are read (any syslog_name prefix: "postfix", "postfix-out", ...).
 // Pure code: no sockets, no logging, no clock; every size is capped.
+//
+// Which line is the event (Postfix 3.7, checked against real logs in
+// tests/unit/data/postfix_log/): a failed address that Postfix leaves for
+// another one gets a line of its own ("QID: conversation with mx[a] timed
+// out ...", "host mx[a] refused to talk to me: ..."); the last address tried
+// gets none, its trouble is only the reason of the recipients' status=deferred
+// or status=bounced line, which names it as relay=mx[a]:port. Both are
+// events. Connect failures are the exception: Postfix always logs "connect to
+// mx[a]:25: ..." and the status line then says relay=none, so only the former
+// counts; likewise a TLS failure is its "SSL_connect error to mx[a]:25" line,
+// and the status line's "Cannot start TLS" (which names no host) is not.
+// Postfix writes one status line per recipient: a session that carried N
+// recipients gives N events with the same queue_id and address, and the
+// caller counts them once.
 #pragma once
 #include <cstdint>
 #include <optional>
