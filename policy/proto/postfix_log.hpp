@@ -9,6 +9,20 @@
 // passed to parse_smtp_message() directly. Only programs whose name ends in
 // "/smtp" are read (any syslog_name prefix: "postfix", "postfix-out", ...).
 // Pure code: no sockets, no logging, no clock; every size is capped.
+//
+// Which line is the event (Postfix 3.7, checked against real logs in
+// tests/unit/data/postfix_log/): a failed address that Postfix leaves for
+// another one gets a line of its own ("QID: conversation with mx[a] timed
+// out ...", "host mx[a] refused to talk to me: ..."); the last address tried
+// gets none, its trouble is only the reason of the recipients' status=deferred
+// or status=bounced line, which names it as relay=mx[a]:port. Both are
+// events. Connect failures are the exception: Postfix always logs "connect to
+// mx[a]:25: ..." and the status line then says relay=none, so only the former
+// counts; likewise a TLS failure is its "SSL_connect error to mx[a]:25" line,
+// and the status line's "Cannot start TLS" (which names no host) is not.
+// Postfix writes one status line per recipient: a session that carried N
+// recipients gives N events with the same queue_id and address, and the
+// caller counts them once.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -25,8 +39,8 @@ enum class delivery_outcome {
     greeting_timeout,  ///< timed out while receiving the initial server greeting
     greeting_4xx,      ///< host refused to talk to me: 421 ...
     greeting_5xx,      ///< host refused to talk to me: 554 ...
-    lost,              ///< lost connection with host[addr] after the greeting, or a 421 reply that ends the
-                       ///< session (stage says where)
+    lost,              ///< lost connection with host[addr], or a 421 reply that ends the session (stage
+                       ///< says where; "greeting" when the host closed before greeting)
     timeout,           ///< conversation timed out after the greeting (stage says where)
     tls_failure,       ///< TLS handshake failed, or STARTTLS refused at a level that requires it
 };
