@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 66> options{{
+constexpr std::array<option_spec, 67> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
@@ -57,6 +57,9 @@ constexpr std::array<option_spec, 66> options{{
     {"client.tempfail", "tag", "PTR or forward lookups failed temporarily: same actions"},
     {"routing.mode", "mx", "mx: choose healthy MX hosts for the MTA; smarthost: send all remote mail to "
                            "routing.smarthost; off: answer nothing (the MTA routes)"},
+    {"routing.steer", "transport", "transport: Postfix asks the transport map for next hops mxwarden chose; dns-filter: "
+                                   "Postfix routes by the recipient domain and its smtp_dns_reply_filter (the dnsfilter "
+                                   "map) drops the MX and address records of hosts found dead"},
     {"routing.smarthost", "", "smarthost mode: host[:port] or [host]:port, a name or an IP; its addresses are "
                               "probed and the last good ones kept through DNS outages and restarts"},
     {"routing.transport", "mxw", "Postfix transport named in routing answers (the smtp clone with a short greeting timeout)"},
@@ -347,6 +350,10 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     } else if (r.routing_mode == engine::routing_config::mode::smarthost) {
         c.fail("routing.smarthost", "must be set when routing.mode = smarthost");
     }
+    const auto& steer = c.str("routing.steer");
+    if (steer == "transport") cfg.routing_steer = steer_mode::transport;
+    else if (steer == "dns-filter") cfg.routing_steer = steer_mode::dns_filter;
+    else c.fail("routing.steer", "is not transport or dns-filter");
     r.transport = c.str("routing.transport");
     if (!valid_token(r.transport, "-_"))
         c.fail("routing.transport", "is not a Postfix transport name");
@@ -460,6 +467,12 @@ std::vector<std::string> config_warnings(const config& cfg)
         out.push_back("milter.timeout (" + text(cfg.milter.timeout) + ") is not below Sendmail's default milter "
                       "read timeout (T=R:" + text(mta_milter_read_timeout) + "): raise T=R in INPUT_MAIL_FILTER, "
                       "or lower milter.timeout");
+    // A smart host is named in the transport map as [address]:port, so
+    // Postfix looks up no MX or address records for the filter to act on.
+    if (cfg.routing_steer == steer_mode::dns_filter &&
+        cfg.routing.routing_mode == engine::routing_config::mode::smarthost)
+        out.push_back("routing.steer = dns-filter does nothing with routing.mode = smarthost: Postfix looks up no "
+                      "MX or address records for the smart host, whose addresses come from the transport map");
     return out;
 }
 

@@ -57,6 +57,14 @@ struct milter_settings {
     std::chrono::milliseconds timeout{8000};
 };
 
+/// routing.steer: how mxwarden's choice of hosts reaches Postfix. The
+/// routing_config stays the same for both; dns_filter changes which maps
+/// the daemon answers and what postfix-setup configures.
+enum class steer_mode {
+    transport,   ///< transport_maps answers name the next hops (the default)
+    dns_filter,  ///< Postfix routes itself; the dnsfilter map drops dead hosts' records
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -69,6 +77,7 @@ struct config {
     dns::unbound_options dns;
     engine::policy_config policy;
     engine::routing_config routing;
+    steer_mode routing_steer = steer_mode::transport;
     engine::health_config health;
     quarantine_settings quarantine;
     milter_settings milter;

@@ -31,6 +31,9 @@ routing.quarantine-transport):
              in smtp_tls_policy_maps
   master.cf  the mxw smtp clone (short greeting timeout) and the mxq pipe
              that feeds the quarantine
+With routing.steer = dns-filter (e.g. --routing.steer=dns-filter), Postfix
+keeps routing by the recipient domain: main.cf gets smtp_dns_reply_filter
+with the dnsfilter map instead of the tls map and the mxw clone.
   --check    report what is missing or conflicting (exit 1 if anything is missing)
   --apply    back up main.cf and master.cf, then run the commands; run it
              again and nothing changes. Then: postfix reload
@@ -134,18 +137,34 @@ std::vector<postconf_change> plan_postfix_setup(const setup_inputs& in,
     std::string tm = get("transport_maps");
     if (tm.find(transport_map) == std::string::npos)
         plan.push_back({"-e", "transport_maps = " + (tm.empty() ? transport_map : tm + ", " + transport_map),
-                        "routing: healthy MX hosts (or the smart host) as bracketed next hops"});
+                        in.dns_filter ? "quarantine: mail for destinations unroutable too long goes to the mxq pipe"
+                                      : "routing: healthy MX hosts (or the smart host) as bracketed next hops"});
     std::string tls_map = "socketmap:" + in.socketmap_endpoint + ":tls";
     std::string tp = get("smtp_tls_policy_maps");
-    if (tp.find(tls_map) == std::string::npos)
+    if (in.dns_filter) {
+        // Postfix consults the filter maps in order and the first answer
+        // wins, so the admin's own filter keeps its say. The parameter is
+        // global: it covers the default smtp transport and every clone
+        // that does not override it.
+        std::string filter_map = "socketmap:" + in.socketmap_endpoint + ":dnsfilter";
+        std::string rf = get("smtp_dns_reply_filter");
+        if (rf.find(filter_map) == std::string::npos)
+            plan.push_back({"-e", "smtp_dns_reply_filter = " + (rf.empty() ? filter_map : rf + ", " + filter_map),
+                            "Postfix skips the MX and address records of hosts mxwarden found dead"});
+        if (tp.find(tls_map) != std::string::npos)
+            warnings.push_back("smtp_tls_policy_maps has " + tls_map +
+                               ": it answers only mxwarden's bracketed next hops, and with routing.steer = "
+                               "dns-filter Postfix's next hops are domains; it can go");
+    } else if (tp.find(tls_map) == std::string::npos) {
         plan.push_back({"-e", "smtp_tls_policy_maps = " + (tp.empty() ? tls_map : tls_map + ", " + tp),
                         "TLS policy for mxwarden's bracketed next hops (certificate names of the MX hosts)"});
-    else if (!tp.starts_with(tls_map))
+    } else if (!tp.starts_with(tls_map)) {
         warnings.push_back("smtp_tls_policy_maps: put " + tls_map + " first: Postfix uses the first map that answers");
+    }
 
     // 3. master.cf: the smtp clone and the quarantine pipe. chroot n: a
     // unix socketmap path must not be resolved inside the queue directory.
-    if (!master_cf.count(in.transport + "/unix")) {
+    if (!in.dns_filter && !master_cf.count(in.transport + "/unix")) {
         plan.push_back({"-M", in.transport + "/unix = " + in.transport + " unix - - n - - smtp",
                         "the smtp clone mxwarden's answers name"});
         for (const char* p : {"smtp_helo_timeout=30s", "smtp_connect_timeout=10s"})
@@ -238,6 +257,10 @@ int run_postfix_setup(std::span<const std::string_view> global, std::span<const 
     in.socketmap_endpoint = postfix_endpoint(cfg->listen_socketmap);
     in.transport = cfg->routing.transport;
     in.quarantine_transport = cfg->routing.quarantine_transport;
+    // A smart host is named by the transport map whatever routing.steer
+    // says (config_warnings tells the admin); it still needs the tls map.
+    in.dns_filter = cfg->routing_steer == base::steer_mode::dns_filter &&
+                    cfg->routing.routing_mode != engine::routing_config::mode::smarthost;
     in.pipe_user = pipe_user;
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

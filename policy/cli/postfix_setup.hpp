@@ -1,7 +1,8 @@
 // cli/postfix_setup.hpp: `mxwarden postfix-setup`, everything Postfix needs
 // to use mxwarden, from mxwarden's own configuration: the policy service
 // (with a per-service timeout and default action), the transport and TLS
-// policy maps, the `mxw` smtp clone and the `mxq` quarantine pipe. Prints
+// policy maps and the `mxw` smtp clone (or, with routing.steer = dns-filter,
+// the DNS reply filter), and the `mxq` quarantine pipe. Prints
 // the postconf commands; --check says what is missing or conflicting;
 // --apply backs up main.cf and master.cf and runs them. Idempotent: what
 // is already there is left alone.
@@ -32,6 +33,12 @@ struct setup_inputs {
     std::string socketmap_endpoint;  ///< same
     std::string transport = "mxw";
     std::string quarantine_transport = "mxq";
+    /// routing.steer = dns-filter (with MX routing): Postfix routes by the
+    /// recipient domain and asks the dnsfilter map through
+    /// smtp_dns_reply_filter; the tls map and the smtp clone, made for
+    /// mxwarden's bracketed next hops, are then not set up. The transport
+    /// map stays: mxwarden still sends long-unroutable mail to quarantine.
+    bool dns_filter = false;
     std::string mxwarden_path;       ///< the CLI binary the mxq pipe runs
     std::string pipe_user = "mxwarden";
     std::vector<std::string> extra_ingest_args;  ///< e.g. -c FILE, passed to every ingest

@@ -54,6 +54,13 @@ inline constexpr std::size_t max_socketmap_request_bytes = 8192;
 // 1000000, so this bound suits both).
 inline constexpr std::size_t max_socketmap_reply_bytes = 100000;
 
+// One key of the dnsfilter map (Postfix smtp_dns_reply_filter): a resource
+// record in text. The records decided on, MX, A and AAAA, need at most two
+// 255-byte names, a 10-digit TTL and a 5-digit preference (about 540 bytes).
+// Longer keys are TLSA or other records with long data, kept whatever they
+// say, so the decoder refuses them rather than read them.
+inline constexpr std::size_t max_dns_filter_key_bytes = 1024;
+
 // SMTP replies: the MX greeting read by the banner prober (RFC 5321 §4.2).
 // §4.5.3.1.5 allows reply lines of 512 octets with CRLF; some servers send
 // longer banners, so a line may hold up to the 1000 octets of a text line

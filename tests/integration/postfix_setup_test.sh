@@ -64,4 +64,50 @@ rc=0
 out=$("${cli[@]}" postfix-setup --check --apply --postfix-config "$pf/etc" 2>&1) || rc=$?
 ((rc == 64)) || fail "--check with --apply must be a usage error, got $rc"
 
+# routing.steer = dns-filter: Postfix keeps routing by domain and asks the dnsfilter map; no tls map, no mxw clone;
+# the transport map stays for the quarantine, and an admin's own reply filter keeps its place first.
+pf2=$work/pf-dnsfilter
+mxw_postfix_create "$pf2" 2526
+mxw_postfix_conf "$pf2" "smtp_dns_reply_filter = regexp:$pf2/etc/reply_filter"
+printf '/^example\\.invalid\\. .* IN MX /    IGNORE\n' >"$pf2/etc/reply_filter"
+cli2=("${cli[@]}" --routing.steer=dns-filter)
+
+rc=0
+out=$("${cli2[@]}" postfix-setup --check --postfix-config "$pf2/etc" 2>&1) || rc=$?
+echo "--- postfix-setup --check, dns-filter:"
+printf '%s\n' "$out" | sed 's/^/  /'
+((rc == 1)) || fail "dns-filter: --check should exit 1 while things are missing, got $rc"
+for want in 'smtp_dns_reply_filter = ' 'transport_maps = ' '-M .mxq/unix = '; do
+    grep -q -- "$want" <<<"$out" || fail "dns-filter: --check does not list $want"
+done
+for unwanted in 'smtp_tls_policy_maps' '-M .mxw/unix'; do
+    ! grep -q -- "$unwanted" <<<"$out" || fail "dns-filter: --check lists $unwanted"
+done
+
+rc=0
+out=$("${cli2[@]}" postfix-setup --apply --postfix-config "$pf2/etc" --pipe-user nobody 2>&1) || rc=$?
+printf '%s\n' "$out" | sed 's/^/  /'
+((rc == 0)) || fail "dns-filter: --apply exited $rc"
+val2() { postconf -c "$pf2/etc" -h "$1"; }
+[[ $(val2 smtp_dns_reply_filter) == "regexp:$pf2/etc/reply_filter, socketmap:inet:127.0.0.1:10041:dnsfilter" ]] ||
+    fail "smtp_dns_reply_filter: the admin's filter must stay first: $(val2 smtp_dns_reply_filter)"
+[[ $(val2 transport_maps) == "socketmap:inet:127.0.0.1:10041:transport" ]] ||
+    fail "dns-filter: transport_maps: $(val2 transport_maps)"
+[[ -z $(val2 smtp_tls_policy_maps) ]] || fail "dns-filter: smtp_tls_policy_maps set: $(val2 smtp_tls_policy_maps)"
+[[ -z $(postconf -c "$pf2/etc" -M mxw/unix) ]] || fail "dns-filter: the mxw clone was added"
+[[ -n $(postconf -c "$pf2/etc" -M mxq/unix) ]] || fail "dns-filter: the mxq pipe is missing"
+check=$(postfix -c "$pf2/etc" check 2>&1) || fail "dns-filter: postfix check failed: $check"
+rc=0
+out=$("${cli2[@]}" postfix-setup --apply --postfix-config "$pf2/etc" --pipe-user nobody 2>&1) || rc=$?
+((rc == 0)) && grep -q 'nothing to change' <<<"$out" || fail "dns-filter: a second --apply changed something: $out"
+
+# Switching the first instance to dns-filter adds the filter and says its tls map is no longer used.
+rc=0
+out=$("${cli2[@]}" postfix-setup --check --postfix-config "$pf/etc" 2>&1) || rc=$?
+((rc == 1)) || fail "dns-filter on the transport setup: --check should exit 1, got $rc"
+grep -q 'smtp_dns_reply_filter = socketmap:inet:127.0.0.1:10041:dnsfilter' <<<"$out" ||
+    fail "dns-filter on the transport setup: no reply filter: $out"
+grep -q 'warning: smtp_tls_policy_maps has socketmap:inet:127.0.0.1:10041:tls' <<<"$out" ||
+    fail "dns-filter on the transport setup: no warning about the tls map: $out"
+
 mxw_finish

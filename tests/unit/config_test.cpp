@@ -259,6 +259,8 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
         {"client.tempfail", "retry"},
         {"routing.quarantine-transport", "mxq:"},
         {"routing.mode", "relay"},
+        {"routing.steer", "dnsfilter"},
+        {"routing.steer", "Transport"},
         {"routing.smarthost", "relay.example.net:smtp"},
         {"routing.smarthost", "[2001:db8::7"},
         {"quarantine.retention", "forever"},
@@ -309,6 +311,25 @@ TEST_CASE("quarantine.max-size takes auto or a size with a binary suffix", "[con
         INFO("'" << in << "'");
         CHECK(base::parse_size(in) == want);
     }
+}
+
+TEST_CASE("routing.steer chooses the transport map or the DNS reply filter", "[config]")
+{
+    std::vector<std::string> errors;
+    auto def = base::build_config({}, cwd, errors);
+    REQUIRE(def);
+    CHECK(def->routing_steer == base::steer_mode::transport);
+    auto filter = base::build_config({{"routing.steer", "dns-filter"}}, cwd, errors);
+    REQUIRE(filter);
+    CHECK(filter->routing_steer == base::steer_mode::dns_filter);
+    // The rest of routing is read as before: the filter still needs the
+    // same health and address rules.
+    CHECK(filter->routing.routing_mode == mxw::engine::routing_config::mode::mx);
+    CHECK(errors.empty());
+
+    CHECK_FALSE(base::build_config({{"routing.steer", "dns"}}, cwd, errors).has_value());
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front() == "routing.steer: 'dns' is not transport or dns-filter");
 }
 
 TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
@@ -478,6 +499,10 @@ TEST_CASE("config_warnings names deadlines that work against each other", "[conf
          {"milter.timeout (10s) is not below Sendmail's default milter read timeout (T=R:10s)"}},
         {"both", {{"policy.deadline", "20s"}, {"milter.timeout", "12s"}},
          {"policy.deadline (20s)", "milter.timeout (12s)"}},
+        {"dns-filter with a smart host",
+         {{"routing.steer", "dns-filter"}, {"routing.mode", "smarthost"}, {"routing.smarthost", "relay.example.net"}},
+         {"routing.steer = dns-filter does nothing with routing.mode = smarthost"}},
+        {"dns-filter with MX routing", {{"routing.steer", "dns-filter"}}, {}},
     };
     for (const auto& r : rows) {
         INFO(r.label);
