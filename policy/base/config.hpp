@@ -57,6 +57,12 @@ struct milter_settings {
     std::chrono::milliseconds timeout{8000};
 };
 
+/// Where mxwardend reads Postfix's delivery attempts (issue 11).
+struct feedback_settings {
+    enum class kind { none, journal, file } source = kind::none;
+    std::string path;  ///< kind::file: the maillog_file, absolute
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -69,7 +75,8 @@ struct config {
     dns::unbound_options dns;
     engine::policy_config policy;
     engine::routing_config routing;
-    engine::health_config health;
+    engine::health_config health;  ///< delivery_failures is feedback.failures
+    feedback_settings feedback;
     quarantine_settings quarantine;
     milter_settings milter;
     bool deny_local_addresses = true;
