@@ -61,6 +61,7 @@ struct milter_settings {
 struct feedback_settings {
     enum class kind { none, journal, file } source = kind::none;
     std::string path;  ///< kind::file: the maillog_file, absolute
+    bool operator==(const feedback_settings&) const = default;
 };
 
 struct config {
