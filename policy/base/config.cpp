@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 67> options{{
+constexpr std::array<option_spec, 69> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
@@ -103,6 +103,10 @@ constexpr std::array<option_spec, 67> options{{
     {"probe.healthy-ttl", "10m", "re-probe a healthy host after this"},
     {"probe.dead-backoff", "1m", "first re-probe of a dead host; doubles each time"},
     {"probe.max-backoff", "1h", "longest wait between probes of a dead host"},
+    {"feedback.source", "none", "Postfix's log, to learn host health from real deliveries: none | journal (the mail "
+                                "facility) | file:PATH (a maillog_file)"},
+    {"feedback.failures", "1", "consecutive deliveries failing after the greeting that make a host dead (probes "
+                               "cannot revive it; only a delivery, or one more try after the backoff)"},
 }};
 
 class checker {
@@ -441,6 +445,16 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     cfg.health.healthy_ttl = c.seconds("probe.healthy-ttl");
     cfg.health.dead_backoff = c.seconds("probe.dead-backoff");
     cfg.health.max_backoff = c.seconds("probe.max-backoff");
+    const auto& source = c.str("feedback.source");
+    if (source == "journal") {
+        cfg.feedback.source = feedback_settings::kind::journal;
+    } else if (source.starts_with("file:") && source.size() > 5) {
+        cfg.feedback.source = feedback_settings::kind::file;
+        cfg.feedback.path = absolute(source.substr(5), cwd);
+    } else if (source != "none") {
+        c.fail("feedback.source", "is not none, journal or file:PATH");
+    }
+    cfg.health.delivery_failures = static_cast<std::uint32_t>(c.count("feedback.failures"));
 
     if (errors.size() != before)
         return std::nullopt;

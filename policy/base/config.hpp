@@ -65,6 +65,13 @@ enum class steer_mode {
     dns_filter,  ///< Postfix routes itself; the dnsfilter map drops dead hosts' records
 };
 
+/// Where mxwardend reads Postfix's delivery attempts (issue 11).
+struct feedback_settings {
+    enum class kind { none, journal, file } source = kind::none;
+    std::string path;  ///< kind::file: the maillog_file, absolute
+    bool operator==(const feedback_settings&) const = default;
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -78,7 +85,8 @@ struct config {
     engine::policy_config policy;
     engine::routing_config routing;
     steer_mode routing_steer = steer_mode::transport;
-    engine::health_config health;
+    engine::health_config health;  ///< delivery_failures is feedback.failures
+    feedback_settings feedback;
     quarantine_settings quarantine;
     milter_settings milter;
     bool deny_local_addresses = true;

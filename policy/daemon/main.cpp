@@ -12,9 +12,11 @@
 #include "net/control_session.hpp"
 #include "net/banner_probe.hpp"
 #include "net/listener.hpp"
+#include "net/log_follower.hpp"
 #include "net/metrics_session.hpp"
 #include "net/policy_session.hpp"
 #include "net/socketmap_session.hpp"
+#include "proto/postfix_log.hpp"
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/route_store.hpp"
@@ -25,6 +27,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <csignal>
 #include <ctime>
 #include <random>
@@ -53,6 +56,23 @@ socketmap) and reports READY, STATUS and watchdog pings.
 
 // The addresses of this machine: handing one of them to Postfix as a port-25
 // next hop makes a mail loop ("mail for X loops back to myself").
+/// What one Postfix delivery attempt tells the health table.
+engine::observation delivery_observation(const proto::delivery_event& ev)
+{
+    return {engine::health_source::delivery, ev.outcome == proto::delivery_outcome::sent,
+            std::string(proto::to_string(ev.outcome)), ev.stage, ev.detail};
+}
+
+std::string feedback_name(const base::feedback_settings& f)
+{
+    switch (f.source) {
+    case base::feedback_settings::kind::none: return "none";
+    case base::feedback_settings::kind::journal: return "journal";
+    case base::feedback_settings::kind::file: return "file:" + f.path;
+    }
+    return "?";
+}
+
 std::vector<proto::cidr> local_addresses()
 {
     std::vector<proto::cidr> out;
@@ -306,7 +326,63 @@ int main(int argc, char** argv)
     net::socketmap_service socketmap{router, log, cfg->policy_idle_timeout};
     net::connection_count socketmap_conns{cfg->policy_max_connections};
     daemon::reload_counts reloads;
-    daemon::counters count{eng, router, health, resolver, policy, socketmap, policy_conns, reloads};
+    // Health from real deliveries (issue 11): Postfix's own log, read on
+    // this loop a bounded number of lines per tick.
+    daemon::delivery_counts deliveries{};
+    // Postfix logs one status line per recipient: a session that carried N
+    // recipients is one attempt, not N. Its lines come together, so a few
+    // recent (queue id, address, outcome) keys, seconds old, find the repeats.
+    struct seen_attempt {
+        std::string key;
+        dns::clock::time_point at;
+    };
+    std::array<seen_attempt, 32> recent_attempts;
+    std::size_t next_attempt = 0;
+    auto repeated = [&](const proto::delivery_event& ev, dns::clock::time_point now) {
+        if (ev.queue_id.empty())
+            return false;
+        std::string key = ev.queue_id + ' ' + ev.address + ' ' + std::string(proto::to_string(ev.outcome));
+        for (const auto& a : recent_attempts)
+            if (a.key == key && now - a.at < std::chrono::seconds(10))
+                return true;
+        recent_attempts[next_attempt] = {std::move(key), now};
+        next_attempt = (next_attempt + 1) % recent_attempts.size();
+        return false;
+    };
+    auto on_log_line = [&](const net::log_record& r) {
+        std::string_view program = r.program;
+        std::string_view message = r.message;
+        if (program.empty()) {
+            auto line = proto::split_syslog_line(r.message);
+            if (!line)
+                return;
+            program = line->program;
+            message = line->message;
+        }
+        auto ev = proto::parse_smtp_message(program, message);
+        auto now = dns::clock::now();
+        if (!ev || repeated(*ev, now))
+            return;
+        ++deliveries[static_cast<std::size_t>(ev->outcome)];
+        health.observe(ev->address, delivery_observation(*ev), now);
+    };
+    std::unique_ptr<net::log_follower> follower;
+    base::feedback_settings following;
+    auto follow = [&](const base::feedback_settings& f) {
+        if (f == following)
+            return;
+        follower.reset();
+        following = f;
+        if (f.source == base::feedback_settings::kind::none)
+            return;
+        follower = std::make_unique<net::log_follower>(
+            io.get_executor(),
+            f.source == base::feedback_settings::kind::journal ? net::journal_source() : net::file_source(f.path),
+            on_log_line);
+        log.info("event=feedback-follow source=" + proto::log_value(feedback_name(f)));
+    };
+    follow(cfg->feedback);
+    daemon::counters count{eng, router, health, resolver, policy, socketmap, policy_conns, reloads, deliveries};
     net::control_service control{eng, router, log, [&](bool json) { return daemon::status_text(json, count); }};
     auto transport_of = [&] {
         const auto& up = resolver.current().upstream();
@@ -435,6 +511,7 @@ int main(int argc, char** argv)
         socketmap.idle_timeout = next->policy_idle_timeout;
         policy_conns.max = socketmap_conns.max = next->policy_max_connections;
         health.reconfigure(next->health);
+        follow(next->feedback);
         prober.set_timeouts(next->probe_connect_timeout, next->probe_banner_timeout);
         router.reconfigure(effective_routing(*next));
         const bool new_resolver = next_resolver != nullptr;

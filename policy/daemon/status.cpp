@@ -92,6 +92,11 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
     for (std::size_t o = 0; o < probes.size(); ++o)
         w.sample("mxwarden_probes_total", static_cast<double>(probes[o]),
                  {{"outcome", engine::to_string(static_cast<engine::probe_outcome>(o))}});
+    w.family("mxwarden_delivery_outcomes_total", "counter",
+             "Postfix delivery attempts read from its log (feedback.source), by outcome");
+    for (std::size_t o = 0; o < c.deliveries.size(); ++o)
+        w.sample("mxwarden_delivery_outcomes_total", static_cast<double>(c.deliveries[o]),
+                 {{"outcome", proto::to_string(static_cast<proto::delivery_outcome>(o))}});
     w.family("mxwarden_probes_running", "gauge", "MX banner probes in flight");
     w.sample("mxwarden_probes_running", static_cast<double>(c.router.probes_running()));
     w.family("mxwarden_cache_entries", "gauge", "Entries in the daemon's caches and tables");

@@ -9,6 +9,9 @@
 #include "net/listener.hpp"
 #include "net/policy_session.hpp"
 #include "net/socketmap_session.hpp"
+#include "proto/postfix_log.hpp"
+
+#include <array>
 
 #include <cstdint>
 #include <string>
@@ -23,6 +26,9 @@ struct reload_counts {
     std::uint64_t failed = 0;
 };
 
+/// Postfix delivery attempts read from its log (feedback.source), by outcome.
+using delivery_counts = std::array<std::uint64_t, proto::delivery_outcome_count>;
+
 struct counters {
     const engine::policy_engine& eng;
     const engine::router& router;
@@ -32,6 +38,7 @@ struct counters {
     const net::socketmap_service& smap;
     const net::connection_count& conns;
     const reload_counts& reloads;
+    const delivery_counts& deliveries;
 };
 
 // Held quarantine entries by reason, refreshed on the store thread: the

@@ -1,8 +1,12 @@
-// engine/health.hpp: what mxwarden remembers about each MX address it has
-// probed (seed 004). Pure bookkeeping over an injected time: who is healthy,
+// engine/health.hpp: what mxwarden remembers about each MX address (seed
+// 004, issue 11). Pure bookkeeping over an injected time: who is healthy,
 // who is dead and why, when to probe again (expiry for good hosts, doubling
-// backoff for dead ones), and one probe per address at a time. The prober
-// that fills it lives in net/banner_probe.
+// backoff for dead ones), and one probe per address at a time. Two sources
+// feed the one input, observe(): the banner prober (net/banner_probe) and
+// Postfix's own delivery attempts (net/log_follower + proto/postfix_log).
+// A probe only sees the greeting; a host that greets and then fails real
+// deliveries is found only by the second source, and a good probe must not
+// undo what deliveries showed.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -36,24 +40,64 @@ struct probe_result {
 enum class health_state { unknown, healthy, dead };
 std::string_view to_string(health_state s) noexcept;
 
+/// Where an observation came from.
+enum class health_source { probe, delivery };
+std::string_view to_string(health_source s) noexcept;
+
+/// One thing learned about one address.
+struct observation {
+    health_source source = health_source::probe;
+    bool ok = false;      ///< the host did its job (a complete greeting; a message sent)
+    std::string outcome;  ///< token: to_string(probe_outcome) or to_string(proto::delivery_outcome)
+    /// Where the conversation stood: "connect" and "greeting" say the host
+    /// is unreachable or will not talk (dead at once, whatever the source);
+    /// later stages ("ehlo", "starttls", "tls", "mail", "rcpt", "data",
+    /// "end-of-data") mean it greets but fails deliveries. "" for successes.
+    std::string stage;
+    std::string detail;  ///< unsanitized (sanitize when showing)
+};
+
+/// The observation a probe result is.
+observation to_observation(const probe_result& r);
+
 struct health_config {
     std::chrono::seconds healthy_ttl{600};    ///< re-probe a good host after this
     std::chrono::seconds dead_backoff{60};    ///< first retry of a dead host
     std::chrono::seconds max_backoff{3600};   ///< backoff ceiling
     std::size_t max_entries = 100000;
+    /// feedback.failures: consecutive delivery failures after the greeting
+    /// that make a greeting host dead. 1: a host that fails real deliveries
+    /// costs at most one message's wait before mail goes elsewhere.
+    std::uint32_t delivery_failures = 1;
 };
 
 class health_table {
 public:
     using time_point = std::chrono::steady_clock::time_point;
 
+    struct recorded {
+        observation what;
+        time_point at{};
+    };
+    /// How many observations an entry keeps for `mxwarden route`.
+    static constexpr std::size_t recent_kept = 4;
+
     struct entry {
         health_state state = health_state::unknown;
-        probe_result last;
-        time_point probed_at{};
+        probe_result last;              ///< the last probe's result
+        time_point probed_at{};         ///< when it finished; epoch: never probed
         time_point next_probe{};        ///< not before this
-        std::uint32_t failures = 0;     ///< consecutive
+        std::uint32_t failures = 0;     ///< consecutive, either source: drives the backoff
+        std::uint32_t delivery_failures = 0;  ///< consecutive delivery failures after the greeting
+        /// Dead because deliveries failed after the greeting: a good probe
+        /// cannot clear this before the backoff ends, and then only puts
+        /// the host on probation.
+        bool delivery_dead = false;
+        /// Let back in by a probe after delivery_dead: the next delivery
+        /// failure, at any stage, makes it dead again at once.
+        bool probation = false;
         bool probing = false;
+        std::vector<recorded> recent;   ///< oldest first, at most recent_kept
     };
 
     explicit health_table(health_config cfg) : cfg_(cfg) {}
@@ -67,15 +111,30 @@ public:
     /// True (and marks the address as being probed) when a probe is due and
     /// none is running: the caller must then call record() or abandon().
     bool start_probe(const std::string& address, time_point now);
+    /// A probe finished: observe() with its observation, and the entry
+    /// remembers the result itself as `last`.
     void record(const std::string& address, const probe_result& r, time_point now);
     void abandon(const std::string& address);
+    /// The one input: what a probe or a delivery showed about `address`.
+    /// A delivery to an address the table is full without is dropped.
+    void observe(const std::string& address, const observation& o, time_point now);
 
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
     [[nodiscard]] const std::unordered_map<std::string, entry>& entries() const noexcept { return entries_; }
 
 private:
+    /// The entry for `address`, made room for if the table is full; nullptr
+    /// when no room can be made.
+    entry* slot(const std::string& address, time_point now);
+    void mark_dead(entry& e, time_point now);
+
     health_config cfg_;
     std::unordered_map<std::string, entry> entries_;
 };
+
+/// An entry's recent observations, newest first, one per line, for
+/// `mxwarden route`: "delivery lost@ehlo 3m ago: <detail>". Each line is
+/// prefixed with `indent`; details are sanitized and cut to 120 bytes.
+std::string format_recent(const health_table::entry& e, health_table::time_point now, std::string_view indent);
 
 }  // namespace mxw::engine

@@ -270,6 +270,11 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
         {"quarantine.max-size", "10 G"},
         {"quarantine.max-size", "0"},
         {"quarantine.max-size", "-1G"},
+        {"feedback.source", "syslog"},
+        {"feedback.source", "file:"},
+        {"feedback.source", "/var/log/mail.log"},
+        {"feedback.failures", "0"},
+        {"feedback.failures", "three"},
     }));
     INFO(c.key << " = '" << c.value << "'");
     std::vector<std::string> errors;
@@ -330,6 +335,24 @@ TEST_CASE("routing.steer chooses the transport map or the DNS reply filter", "[c
     CHECK_FALSE(base::build_config({{"routing.steer", "dns"}}, cwd, errors).has_value());
     REQUIRE(errors.size() == 1);
     CHECK(errors.front() == "routing.steer: 'dns' is not transport or dns-filter");
+}
+
+TEST_CASE("feedback.source: none, the journal or a maillog_file", "[config]")
+{
+    std::vector<std::string> errors;
+    auto def = base::build_config({}, cwd, errors);
+    REQUIRE(def);
+    CHECK(def->feedback.source == base::feedback_settings::kind::none);
+    CHECK(def->health.delivery_failures == 1);
+    auto j = base::build_config({{"feedback.source", "journal"}, {"feedback.failures", "3"}}, cwd, errors);
+    REQUIRE(j);
+    CHECK(j->feedback.source == base::feedback_settings::kind::journal);
+    CHECK(j->health.delivery_failures == 3);
+    auto f = base::build_config({{"feedback.source", "file:log/mail.log"}}, "/srv", errors);
+    REQUIRE(f);
+    CHECK(f->feedback.source == base::feedback_settings::kind::file);
+    CHECK(f->feedback.path == "/srv/log/mail.log");
+    CHECK(errors.empty());
 }
 
 TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
