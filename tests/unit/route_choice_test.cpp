@@ -159,11 +159,15 @@ TEST_CASE("choose_route: a smart host's route is its own addresses")
 TEST_CASE("choose_route: names instead of addresses")
 {
     world w;
-    SECTION("hostname form: every host by name, at its best address")
+    SECTION("hostname form: every host by name, ranked by its best address")
     {
         w.cfg.nexthop_form = engine::routing_config::form::hostname;
-        w.health = {{"192.0.2.1", health_state::dead}};
-        CHECK(hops(w.choose(two)) == std::vector<std::string>{"mx2.example.org", "mx3.example.org", "mx1.example.org"});
+        const route_dns dual = mx_route({{10, "mx1.example.org", {"192.0.2.1", "192.0.2.11"}},
+                                         {20, "mx2.example.org", {"192.0.2.2"}},
+                                         {30, "mx3.example.org", {"192.0.2.3"}}});
+        w.health = {{"192.0.2.1", health_state::dead}, {"192.0.2.11", health_state::healthy},
+                    {"192.0.2.2", health_state::dead}};
+        CHECK(hops(w.choose(dual)) == std::vector<std::string>{"mx1.example.org", "mx3.example.org"});
     }
     SECTION("an address another destination shares is emitted by name when names are checked")
     {
