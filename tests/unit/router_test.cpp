@@ -481,3 +481,66 @@ TEST_CASE_METHOD(fixture, "MX names that share an address give one next hop")
     auto rt = make();
     CHECK(ok(rt, "u@shared.example") == "mxw:[192.0.2.9]:25, [192.0.2.10]:25");
 }
+
+TEST_CASE_METHOD(fixture, "tls map: an MX name pointed at our MX's address never widens its trust")
+{
+    // The attacker points his MX name at the victim's MX address; he can
+    // get a certificate for his own name, not for the victim's.
+    host("mx.victim.example", "192.0.2.50");
+    host("mx.attacker.example", "192.0.2.50");
+    r.mx("victim.example", {{10, "mx.victim.example"}});
+    r.mx("attacker.example", {{10, "mx.attacker.example"}});
+    const std::string level = GENERATE(as<std::string>{}, "verify", "secure");
+    cfg.tls_level = level;
+    auto rt = make();
+    SECTION("victim first")
+    {
+        CHECK(ok(rt, "u@victim.example") == "mxw:[192.0.2.50]:25");
+        CHECK(lookup(rt, "[192.0.2.50]:25", "tls").data ==
+              level + " match=mx.victim.example servername=mx.victim.example");
+        CHECK(ok(rt, "u@attacker.example") == "mxw:[mx.attacker.example]:25");
+        // The hop given out before the sharing: no name is right for both,
+        // so TLS policy fails it (Postfix tries the next hop or defers).
+        auto shared = lookup(rt, "[192.0.2.50]:25", "tls");
+        CHECK(shared.st == engine::map_answer::status::temp);
+        CHECK(shared.data.find("attacker") == std::string::npos);
+    }
+    SECTION("attacker first")
+    {
+        CHECK(ok(rt, "u@attacker.example") == "mxw:[192.0.2.50]:25");
+        CHECK(lookup(rt, "[192.0.2.50]:25", "tls").data ==
+              level + " match=mx.attacker.example servername=mx.attacker.example");
+        CHECK(ok(rt, "u@victim.example") == "mxw:[mx.victim.example]:25");
+        CHECK(lookup(rt, "[192.0.2.50]:25", "tls").st == engine::map_answer::status::temp);
+    }
+    // From now on the victim's mail goes to its own MX name, which Postfix
+    // checks the certificate against.
+    CHECK(ok(rt, "u@victim.example") == "mxw:[mx.victim.example]:25");
+    CHECK(lookup(rt, "[mx.victim.example]:25", "tls").data == level);
+    CHECK(lookup(rt, "u@victim.example", "mailertable").data == "esmtp:[mx.victim.example]");
+    for (const char* key : {"[192.0.2.50]:25", "[mx.victim.example]:25"}) {
+        INFO(key);
+        auto a = lookup(rt, key, "tls");
+        CHECK(a.data.find("attacker") == std::string::npos);
+    }
+    CHECK(rt.table().addresses_of("mx.victim.example") == std::vector<std::string>{"192.0.2.50"});
+}
+
+TEST_CASE_METHOD(fixture, "tls map: MX names of one destination on one address are all its own")
+{
+    host("a.shared.example", "192.0.2.9");
+    host("b.shared.example", "192.0.2.9");
+    r.mx("shared.example", {{10, "a.shared.example"}, {20, "b.shared.example"}});
+    cfg.tls_level = "verify";
+    auto rt = make();
+    CHECK(ok(rt, "u@shared.example") == "mxw:[192.0.2.9]:25");
+    CHECK(lookup(rt, "[192.0.2.9]:25", "tls").data ==
+          "verify match=a.shared.example:b.shared.example servername=a.shared.example");
+}
+
+TEST_CASE_METHOD(fixture, "unknown maps answer nothing")
+{
+    auto rt = make();
+    CHECK(lookup(rt, "u@two.example", "nosuchmap").st == engine::map_answer::status::notfound);
+    CHECK(r.queries.empty());
+}
