@@ -355,8 +355,8 @@ std::optional<config> build_config(const value_map& values, const std::string& c
         c.fail("routing.smarthost", "must be set when routing.mode = smarthost");
     }
     const auto& steer = c.str("routing.steer");
-    if (steer == "transport") cfg.routing_steer = steer_mode::transport;
-    else if (steer == "dns-filter") cfg.routing_steer = steer_mode::dns_filter;
+    if (steer == "transport") cfg.routing.steer = steer_mode::transport;
+    else if (steer == "dns-filter") cfg.routing.steer = steer_mode::dns_filter;
     else c.fail("routing.steer", "is not transport or dns-filter");
     r.transport = c.str("routing.transport");
     if (!valid_token(r.transport, "-_"))
@@ -483,7 +483,7 @@ std::vector<std::string> config_warnings(const config& cfg)
                       "or lower milter.timeout");
     // A smart host is named in the transport map as [address]:port, so
     // Postfix looks up no MX or address records for the filter to act on.
-    if (cfg.routing_steer == steer_mode::dns_filter &&
+    if (cfg.routing.steer == steer_mode::dns_filter &&
         cfg.routing.routing_mode == engine::routing_config::mode::smarthost)
         out.push_back("routing.steer = dns-filter does nothing with routing.mode = smarthost: Postfix looks up no "
                       "MX or address records for the smart host, whose addresses come from the transport map");

@@ -57,13 +57,8 @@ struct milter_settings {
     std::chrono::milliseconds timeout{8000};
 };
 
-/// routing.steer: how mxwarden's choice of hosts reaches Postfix. The
-/// routing_config stays the same for both; dns_filter changes which maps
-/// the daemon answers and what postfix-setup configures.
-enum class steer_mode {
-    transport,   ///< transport_maps answers name the next hops (the default)
-    dns_filter,  ///< Postfix routes itself; the dnsfilter map drops dead hosts' records
-};
+/// routing.steer, kept in config::routing.steer.
+using steer_mode = engine::steer_mode;
 
 /// Where mxwardend reads Postfix's delivery attempts (issue 11).
 struct feedback_settings {
@@ -84,7 +79,6 @@ struct config {
     dns::unbound_options dns;
     engine::policy_config policy;
     engine::routing_config routing;
-    steer_mode routing_steer = steer_mode::transport;
     engine::health_config health;  ///< delivery_failures is feedback.failures
     feedback_settings feedback;
     quarantine_settings quarantine;

@@ -259,7 +259,7 @@ int run_postfix_setup(std::span<const std::string_view> global, std::span<const 
     in.quarantine_transport = cfg->routing.quarantine_transport;
     // A smart host is named by the transport map whatever routing.steer
     // says (config_warnings tells the admin); it still needs the tls map.
-    in.dns_filter = cfg->routing_steer == base::steer_mode::dns_filter &&
+    in.dns_filter = cfg->routing.steer == base::steer_mode::dns_filter &&
                     cfg->routing.routing_mode != engine::routing_config::mode::smarthost;
     in.pipe_user = pipe_user;
     std::error_code ec;

@@ -1,7 +1,9 @@
 #include "engine/maps.hpp"
 
 #include "engine/destinations.hpp"
+#include "engine/dns_filter.hpp"
 #include "engine/router.hpp"
+#include "proto/dns_filter_key.hpp"
 #include "proto/dns_rdata.hpp"
 #include "proto/sanitize.hpp"
 
@@ -15,7 +17,18 @@ namespace {
 asio::awaitable<map_answer> transport_map(router& rt, const std::string& key)
 {
     const std::string domain = rt.destination_of(key);
-    co_return format_postfix(co_await rt.route(domain), rt.config());
+    route_choice c = co_await rt.route(domain);
+    // routing.steer = dns-filter: Postfix picks the hosts itself (keeping
+    // DANE, MTA-STS and its certificate name checks), so next hops and the
+    // bounces Postfix gives by itself for null MX and NXDOMAIN stay its own;
+    // only the quarantine, which Postfix has no notion of, is answered. The
+    // lookup still resolves and probes the destination, ahead of the
+    // dnsfilter questions the delivery will ask.
+    const routing_config& cfg = rt.config();
+    if (cfg.steer == steer_mode::dns_filter && cfg.routing_mode == routing_config::mode::mx &&
+        c.k != route_choice::kind::quarantine)
+        co_return map_answer{};
+    co_return format_postfix(c, cfg);
 }
 
 // Sendmail's mailertable (the host key, then ".parent" and "." keys).
@@ -41,12 +54,46 @@ asio::awaitable<map_answer> tls_map(router& rt, const std::string& key)
     co_return tls_policy(rt.table(), key);
 }
 
+// What the table knows about `name` as a host: each of its addresses with
+// its health.
+dns_filter_host known_host(const destination_table& t, const std::string& name)
+{
+    dns_filter_host h{name, {}};
+    for (auto& a : t.addresses_of(name))
+        h.addresses.push_back({a, t.health().state(a)});
+    return h;
+}
+
+// smtp_dns_reply_filter (routing.steer = dns-filter): one resource record per
+// key, MX records first, then each host's A/AAAA records. Never TEMP: a
+// lookup error makes Postfix defer the whole delivery ("Invalid DNS reply
+// filter syntax"), so anything unreadable or unknown is simply kept.
+asio::awaitable<map_answer> dnsfilter_map(router& rt, const std::string& key)
+{
+    auto record = proto::parse_dns_filter_key(key);
+    if (!record)
+        co_return map_answer{};
+    if (record->type == proto::dns_filter_type::mx) {
+        // The owner is the recipient domain: tracking it starts its
+        // resolution and the probes of every MX address in the background,
+        // and waits at most the answer budget for them.
+        co_await rt.route(rt.destination_of(record->owner));
+    } else if ((record->type == proto::dns_filter_type::a || record->type == proto::dns_filter_type::aaaa) &&
+               rt.table().addresses_of(record->owner).empty()) {
+        // Not an MX host of a domain asked about before: a domain without
+        // MX, whose own address is the implicit MX (RFC 5321 5.1).
+        co_await rt.route(rt.destination_of(record->owner));
+    }
+    co_return dnsfilter_answer(rt.table(), *record);
+}
+
 // A new map is one entry here.
-constexpr std::array<map_entry, 4> maps{{
+constexpr std::array<map_entry, 5> maps{{
     {"transport", transport_map},
     {"mailertable", mailertable_map},
     {"relay", relay_map},
     {"tls", tls_map},
+    {"dnsfilter", dnsfilter_map},
 }};
 
 }  // namespace
@@ -112,6 +159,21 @@ map_answer format_sendmail(const route_choice& c, const routing_config& cfg)
         out.append(i ? ":[" : "[").append(v6 ? "IPv6:" : "").append(c.hops[i]).append("]");
     }
     return {map_answer::status::ok, out};
+}
+
+map_answer dnsfilter_answer(const destination_table& t, const proto::dns_filter_record& record)
+{
+    dns_filter_snapshot snap;
+    if (record.type == proto::dns_filter_type::mx) {
+        if (const destination* d = t.find(record.owner))
+            for (const auto& h : d->dns.hosts)
+                snap.hosts.push_back(known_host(t, h.name));
+    } else if (record.type == proto::dns_filter_type::a || record.type == proto::dns_filter_type::aaaa) {
+        snap.hosts.push_back(known_host(t, record.owner));
+    }
+    if (decide_dns_filter(record, snap).action == dns_filter_action::ignore)
+        return {map_answer::status::ok, "IGNORE"};
+    return {};
 }
 
 map_answer tls_policy(const destination_table& t, std::string_view nexthop)

@@ -5,6 +5,7 @@
 // that know Postfix's and Sendmail's next-hop syntax.
 #pragma once
 #include "engine/route_choice.hpp"
+#include "proto/dns_filter_key.hpp"
 
 #include <string>
 #include <string_view>
@@ -47,6 +48,12 @@ std::string hop_list(const route_choice& c, const routing_config& cfg);
 /// (colon-separated hosts are tried in order, the port comes from the
 /// mailer), "error:5.1.10:550 text", "mxq:reason".
 map_answer format_sendmail(const route_choice& c, const routing_config& cfg);
+
+/// The `dnsfilter` map (smtp_dns_reply_filter) for one record, from what the
+/// table knows now (see decide_dns_filter): "IGNORE" drops the record, and
+/// NOTFOUND keeps it. An MX record's owner is looked up as a destination,
+/// an address record's as an MX host name.
+map_answer dnsfilter_answer(const destination_table& t, const proto::dns_filter_record& record);
 
 /// The `tls` map (smtp_tls_policy_maps): the site's TLS level for a next
 /// hop exactly as mxwarden emits it ("[address]:port", "[name]:port"),

@@ -18,8 +18,17 @@
 
 namespace mxw::engine {
 
+/// routing.steer: how mxwarden's choice of hosts reaches Postfix.
+enum class steer_mode {
+    transport,   ///< transport_maps answers name the next hops (the default)
+    dns_filter,  ///< Postfix routes itself; the dnsfilter map drops dead hosts' records
+};
+
 struct routing_config {
     enum class mode { mx, smarthost, off } routing_mode = mode::mx;
+    /// dns_filter: the transport map answers only what Postfix cannot do
+    /// itself (the quarantine, the smart host); next hops are Postfix's.
+    steer_mode steer = steer_mode::transport;
     std::string smarthost;  ///< host name or address (smarthost mode)
     std::uint16_t smarthost_port = 25;
     enum class form { ip, hostname } nexthop_form = form::ip;

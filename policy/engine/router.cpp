@@ -11,6 +11,18 @@ std::string age(std::chrono::steady_clock::duration d)
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
 }
 
+std::int64_t seconds(std::chrono::steady_clock::duration d)
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+// Whether the dnsfilter map drops this MX host's record of `domain` now.
+bool mx_dropped(const destination_table& t, const std::string& domain, const mx_host& h)
+{
+    proto::dns_filter_record r{domain, 0, proto::dns_filter_type::mx, h.preference, h.name};
+    return dnsfilter_answer(t, r).st == map_answer::status::ok;
+}
+
 }  // namespace
 
 router::router(routing_config cfg, dns::resolver& r, prober& p, health_table& h, clock_fn now,
@@ -94,9 +106,12 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
         w.key("dns_failing").value(d.dns_failing).key("evidence").value(d.dns.evidence);
         if (d.dns_failing)
             w.key("dns_failure").value(d.failure);
+        w.key("steer").value(cfg.steer == steer_mode::dns_filter ? "dns-filter" : "transport");
         w.key("hosts").begin_array();
         for (const auto& h : d.dns.hosts) {
             w.begin_object().key("name").value(h.name).key("preference").value(std::int64_t{h.preference});
+            if (cfg.steer == steer_mode::dns_filter)
+                w.key("dnsfilter").value(mx_dropped(table_, domain, h) ? "ignore" : "keep");
             w.key("addresses").begin_array();
             for (const auto& addr : h.addresses) {
                 const auto* e = health.find(addr);
@@ -104,8 +119,17 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
                 w.key("health").value(to_string(e ? e->state : health_state::unknown));
                 if (e && e->probed_at != time_point{}) {
                     w.key("probe").value(to_string(e->last.outcome)).key("probe_detail").value(e->last.detail);
-                    w.key("probe_age_seconds")
-                        .value(std::int64_t{std::chrono::duration_cast<std::chrono::seconds>(now - e->probed_at).count()});
+                    w.key("probe_age_seconds").value(seconds(now - e->probed_at));
+                }
+                if (e) {
+                    w.key("recent").begin_array();
+                    for (auto it = e->recent.rbegin(); it != e->recent.rend(); ++it) {
+                        const observation& o = it->what;
+                        w.begin_object().key("source").value(to_string(o.source)).key("ok").value(o.ok);
+                        w.key("outcome").value(o.outcome).key("stage").value(o.stage);
+                        w.key("age_seconds").value(seconds(now - it->at)).key("detail").value(o.detail).end_object();
+                    }
+                    w.end_array();
                 }
                 w.end_object();
             }
@@ -121,8 +145,13 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
     out += "evidence: " + proto::sanitize(d.dns.evidence, 4000) + "\n";
     if (d.dns_failing)
         out += "failure:  " + proto::sanitize(d.failure, 4000) + "\n";
+    if (cfg.steer == steer_mode::dns_filter)
+        out += "steer:    dns-filter (Postfix routes; the dnsfilter map drops the records of dead hosts)\n";
     for (const auto& h : d.dns.hosts) {
-        out += "mx " + std::to_string(h.preference) + " " + h.name + "\n";
+        out += "mx " + std::to_string(h.preference) + " " + h.name;
+        if (cfg.steer == steer_mode::dns_filter && mx_dropped(table_, domain, h))
+            out += "  (dnsfilter: IGNORE)";
+        out += "\n";
         for (const auto& addr : h.addresses) {
             const auto* e = health.find(addr);
             out += "  " + addr + "  " + std::string(to_string(e ? e->state : health_state::unknown));
@@ -132,6 +161,8 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
                 out += "  probe=" + std::string(to_string(e->last.outcome)) + " " + age(now - e->probed_at) +
                        " ago " + proto::sanitize(e->last.detail, 120);
             out += "\n";
+            if (e)
+                out += format_recent(*e, now, "      ");
         }
     }
     out += "postfix:  " + proto::sanitize(reply, 2000) + "\n";

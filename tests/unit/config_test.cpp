@@ -323,10 +323,10 @@ TEST_CASE("routing.steer chooses the transport map or the DNS reply filter", "[c
     std::vector<std::string> errors;
     auto def = base::build_config({}, cwd, errors);
     REQUIRE(def);
-    CHECK(def->routing_steer == base::steer_mode::transport);
+    CHECK(def->routing.steer == base::steer_mode::transport);
     auto filter = base::build_config({{"routing.steer", "dns-filter"}}, cwd, errors);
     REQUIRE(filter);
-    CHECK(filter->routing_steer == base::steer_mode::dns_filter);
+    CHECK(filter->routing.steer == base::steer_mode::dns_filter);
     // The rest of routing is read as before: the filter still needs the
     // same health and address rules.
     CHECK(filter->routing.routing_mode == mxw::engine::routing_config::mode::mx);

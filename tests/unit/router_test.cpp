@@ -544,3 +544,120 @@ TEST_CASE_METHOD(fixture, "unknown maps answer nothing")
     CHECK(lookup(rt, "u@two.example", "nosuchmap").st == engine::map_answer::status::notfound);
     CHECK(r.queries.empty());
 }
+
+// routing.steer = dns-filter: Postfix asks about each record it looked up.
+TEST_CASE_METHOD(fixture, "dnsfilter map: a dead MX host's record is dropped, the rest kept, never TEMP")
+{
+    cfg.steer = engine::steer_mode::dns_filter;
+    p.outcomes["192.0.2.1"] = probe_outcome::banner_timeout;
+    host("mx3.two.example", "192.0.2.3");
+    auto rt = make();
+    auto ask = [&](const std::string& key) { return lookup(rt, key, "dnsfilter"); };
+    // The first MX question tracks the domain and waits for its probes.
+    auto first = ask("two.example. 300 IN MX 10 mx1.two.example.");
+    CHECK(first.st == engine::map_answer::status::ok);
+    CHECK(first.data == "IGNORE");
+    CHECK(ask("two.example. 300 IN MX 20 mx2.two.example.").st == engine::map_answer::status::notfound);
+    // Its only address: the last usable record of that lookup stays.
+    CHECK(ask("mx1.two.example. 300 IN A 192.0.2.1").st == engine::map_answer::status::notfound);
+    CHECK(ask("mx2.two.example. 300 IN A 192.0.2.2").st == engine::map_answer::status::notfound);
+    // An MX host mxwarden never saw in this domain's answer, TLSA, other
+    // types and keys that do not parse: kept, whatever they are.
+    CHECK(ask("two.example. 300 IN MX 30 mx3.two.example.").st == engine::map_answer::status::notfound);
+    CHECK(ask("_25._tcp.mx1.two.example. 300 IN TLSA 3 1 1 00ff").st == engine::map_answer::status::notfound);
+    CHECK(ask("two.example. 300 IN TXT \"v=spf1 -all\"").st == engine::map_answer::status::notfound);
+    CHECK(ask("not a record").st == engine::map_answer::status::notfound);
+    CHECK(ask(std::string(5000, 'a')).st == engine::map_answer::status::notfound);
+}
+
+TEST_CASE_METHOD(fixture, "dnsfilter map: an unprobed host is kept and probed in the background")
+{
+    struct never_answers final : engine::prober {
+        std::vector<std::string> probed;
+        asio::awaitable<engine::probe_result> probe(const std::string& address, std::uint16_t) override
+        {
+            probed.push_back(address);
+            asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_return engine::probe_result{probe_outcome::ok, "", 1ms};
+        }
+    } slow;
+    cfg.steer = engine::steer_mode::dns_filter;
+    cfg.answer_budget = 1ms;
+    engine::router rt(cfg, r, slow, health, clock.fn(), io.get_executor(), 42,
+                      [](engine::router::severity, const std::string&) {});
+    std::optional<engine::map_answer> out;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            const std::string m = "dnsfilter", k = "two.example. 300 IN MX 10 mx1.two.example.";
+            out = co_await rt.lookup(m, k);
+            // Time for the resolution to finish and the probes to start,
+            // which then would run for an hour.
+            asio::steady_timer settle(io, 100ms);
+            co_await settle.async_wait(asio::use_awaitable);
+            io.stop();
+        },
+        asio::detached);
+    io.run();
+    REQUIRE(out);
+    CHECK(out->st == engine::map_answer::status::notfound);
+    CHECK(slow.probed.size() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "dnsfilter map: a domain without MX is tracked from its address records")
+{
+    cfg.steer = engine::steer_mode::dns_filter;
+    r.answer("aonly.example", rrtype::mx, status::nodata);
+    r.values("aonly.example", rrtype::a, {"192.0.2.8", "192.0.2.9"});
+    r.answer("aonly.example", rrtype::aaaa, status::nodata);
+    p.outcomes["192.0.2.8"] = probe_outcome::refused;
+    auto rt = make();
+    auto first = lookup(rt, "aonly.example. 300 IN A 192.0.2.8", "dnsfilter");
+    CHECK(first.st == engine::map_answer::status::ok);
+    CHECK(first.data == "IGNORE");
+    CHECK(lookup(rt, "aonly.example. 300 IN A 192.0.2.9", "dnsfilter").st == engine::map_answer::status::notfound);
+}
+
+TEST_CASE_METHOD(fixture, "transport map with steer = dns-filter: only the quarantine, no next hops")
+{
+    cfg.steer = engine::steer_mode::dns_filter;
+    cfg.on_null_mx = engine::routing_config::unroutable::quarantine;
+    r.mx("nullmx.example", {{0, ""}});
+    r.answer("gone.example", rrtype::mx, status::nxdomain);
+    auto rt = make();
+    CHECK(lookup(rt, "u@two.example").st == engine::map_answer::status::notfound);
+    CHECK(p.probed.size() == 2);  // still resolved and probed, ahead of the dnsfilter questions
+    CHECK(ok(rt, "u@nullmx.example") == "mxq:null-mx");
+    // Postfix bounces a nonexistent domain by itself.
+    CHECK(lookup(rt, "u@gone.example").st == engine::map_answer::status::notfound);
+}
+
+TEST_CASE_METHOD(fixture, "route shows the dnsfilter decision and each host's recent outcomes")
+{
+    cfg.steer = engine::steer_mode::dns_filter;
+    p.outcomes["192.0.2.1"] = probe_outcome::banner_timeout;
+    auto rt = make();
+    engine::observation lost{engine::health_source::delivery, false, "timeout", "ehlo", "conversation timed out"};
+    health.observe("192.0.2.2", lost, clock.now);
+    std::optional<std::string> text, json;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            const std::string d = "two.example";
+            text = co_await rt.explain(d, false);
+            json = co_await rt.explain(d, true);
+        },
+        asio::detached);
+    io.run();
+    REQUIRE(text);
+    REQUIRE(json);
+    CHECK(text->find("steer:    dns-filter") != std::string::npos);
+    CHECK(text->find("delivery timeout@ehlo 0s ago: conversation timed out") != std::string::npos);
+    CHECK(text->find("probe banner-timeout") != std::string::npos);
+    CHECK(json->find("\"source\":\"delivery\",\"ok\":false,\"outcome\":\"timeout\",\"stage\":\"ehlo\"") !=
+          std::string::npos);
+    // Both hosts dead now: the last usable records are never dropped.
+    CHECK(json->find("\"dnsfilter\":\"ignore\"") == std::string::npos);
+}
