@@ -8,8 +8,9 @@
 # smtp_helo_timeout for every message; mxwarden for one message at most, the one that meets the hanging host first
 # (which one depends on which probe greets first), and never after it.
 #
-# `mxwarden route` shows the health, not yet the delivery outcomes behind it: the host is judged dead there while
-# its probe says ok, and the failure itself by mxwarden_delivery_outcomes_total.
+# Judged also by what the daemon shows: mxwarden_delivery_outcomes_total counts the one failure and the six
+# deliveries, and `mxwarden route --json` has mx1 dead, its probe ok and its recent outcomes the EHLO timeout (in
+# dns-filter mode also its MX record dropped).
 #
 # Fixed addresses 127.0.0.10:53 (the resolver of stock Postfix and of dns-filter mode), 127.0.0.2:25 and
 # 127.0.0.3:25: runs alone.
@@ -25,8 +26,6 @@ mxw_begin delivery_feedback_test
 helo_timeout=8
 # A message faster than this went straight to mx2.
 fast=3
-# The dns-filter row needs the daemon to answer the dnsfilter map; until that is wired in, "no" skips the row.
-dns_filter=no
 
 pf=$work/pf
 sink_dir=$work/sink
@@ -80,7 +79,7 @@ delivery_count() {
 counted() { [[ $(delivery_count "$1") == "$2" ]]; }
 
 # judge_mxwarden STEER: after its six messages, the daemon read the one failure and the six deliveries from the
-# log, and its route shows mx1 dead although mx1's probe greeted.
+# log, and its route shows mx1 dead by that failure although mx1's probe greeted.
 judge_mxwarden() {
     # The follower reads the log every 250 ms: the last lines may still be on their way.
     mxw_poll 5 counted sent 6 || fail "$1: mxwarden_delivery_outcomes_total{outcome=\"sent\"} is $(delivery_count sent), want 6"
@@ -90,10 +89,26 @@ judge_mxwarden() {
     mxw_cli route two-mx.mxw.test | sed 's/^/  /'
     mxw_cli route two-mx.mxw.test --json | "$MXW_PYTHON" -c '
 import json, sys
-hosts = {a["address"]: a for h in json.load(sys.stdin)["hosts"] for a in h["addresses"]}
-mx1, mx2 = hosts["127.0.0.2"], hosts["127.0.0.3"]
-sys.exit(not (mx1["health"] == "dead" and mx1["probe"] == "ok" and mx2["health"] == "healthy"))' ||
-        fail "$1: route does not show mx1 dead (its probe ok) and mx2 healthy"
+steer = sys.argv[1]
+route = json.load(sys.stdin)
+hosts = {h["name"]: h for h in route["hosts"]}
+addrs = {a["address"]: a for h in route["hosts"] for a in h["addresses"]}
+mx1, mx2 = addrs["127.0.0.2"], addrs["127.0.0.3"]
+failed = [o for o in mx1.get("recent", []) if o["source"] == "delivery" and not o["ok"]]
+checks = {
+    "steer": route.get("steer") == steer,
+    "mx1 dead, its probe ok": mx1["health"] == "dead" and mx1.get("probe") == "ok",
+    "mx1 delivery timeout at ehlo": any(o["outcome"] == "timeout" and o["stage"] == "ehlo" for o in failed),
+    "mx2 healthy, delivered to": mx2["health"] == "healthy"
+    and any(o["source"] == "delivery" and o["ok"] for o in mx2.get("recent", [])),
+}
+if steer == "dns-filter":
+    checks["dnsfilter ignores mx1, keeps mx2"] = (hosts["mx1.mxw.test"].get("dnsfilter") == "ignore"
+                                                  and hosts["mx2.mxw.test"].get("dnsfilter") == "keep")
+wrong = [k for k, ok in checks.items() if not ok]
+if wrong:
+    sys.exit("not so: " + "; ".join(wrong))' "$1" ||
+        fail "$1: mxwarden route two-mx.mxw.test --json is not as expected"
 }
 
 declare -a stock transport filter
@@ -108,18 +123,13 @@ mxw_postfix_restart "$pf" 127.0.0.10
 run_six transport transport
 judge_mxwarden transport
 
-if [[ $dns_filter == yes ]]; then
-    # dns-filter: Postfix routes by itself; mxwarden removes mx1's records once the log shows it failing.
-    start_mxwarden dns-filter
-    mxw_postfix_conf "$pf" "transport_maps =" "smtp_dns_reply_filter = socketmap:inet:127.0.0.1:$smap_port:dnsfilter"
-    mxw_postfix_restart "$pf" 127.0.0.10
-    run_six filter filter
-    judge_mxwarden dns-filter
-    grep -q 'ignoring DNS RR' "$pf/maillog" || fail "Postfix never logged a record mxwarden removed"
-else
-    echo "dns-filter row skipped (dns_filter=no)"
-    filter=(- - - - - -)
-fi
+# dns-filter: Postfix routes by itself; mxwarden removes mx1's records once the log shows it failing.
+start_mxwarden dns-filter
+mxw_postfix_conf "$pf" "transport_maps =" "smtp_dns_reply_filter = socketmap:inet:127.0.0.1:$smap_port:dnsfilter"
+mxw_postfix_restart "$pf" 127.0.0.10
+run_six filter filter
+judge_mxwarden dns-filter
+grep -q 'ignoring DNS RR' "$pf/maillog" || fail "Postfix never logged a record mxwarden removed"
 
 printf '\nA first MX that greets and then hangs after EHLO, second healthy (seconds until delivered; smtp_helo_timeout=%ss, default 300s)\n' "$helo_timeout"
 printf '| message | stock Postfix | mxwarden, transport_maps | mxwarden, dns-filter |\n|---:|---:|---:|---:|\n'
@@ -142,5 +152,5 @@ judge_row() {
     done
 }
 judge_row transport
-[[ $dns_filter != yes ]] || judge_row filter
+judge_row filter
 mxw_finish
