@@ -64,13 +64,6 @@ send_and_time() {
         echo "never"
     fi
 }
-# run_six ARRAY TAG: six messages, one at a time, their times appended to ARRAY.
-run_six() {
-    local -n times=$1
-    local i
-    for i in 1 2 3 4 5 6; do times+=("$(send_and_time "$2-$i" "$2$i@two-mx.mxw.test")"); done
-}
-
 # delivery_count OUTCOME: mxwarden_delivery_outcomes_total{outcome="OUTCOME"} of the running daemon.
 delivery_count() {
     curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
@@ -78,11 +71,24 @@ delivery_count() {
 }
 counted() { [[ $(delivery_count "$1") == "$2" ]]; }
 
+# run_six ARRAY TAG: six messages, one at a time, their times appended to ARRAY. With a daemon running, the next
+# message waits (untimed) until the daemon has read this one's status=sent line, and with it every line Postfix
+# logged before, such as mx1's failure: the follower reads the log every 250 ms, and the next message's routing
+# lookup comes sooner than that after the delivery, so without the wait it may meet mx1 again.
+run_six() {
+    local -n times=$1
+    local i
+    for i in 1 2 3 4 5 6; do
+        times+=("$(send_and_time "$2-$i" "$2$i@two-mx.mxw.test")")
+        [[ -z ${MXW_DAEMON_PID:-} ]] || mxw_poll 5 counted sent "$i" ||
+            fail "$2: the daemon did not read delivery $i from the log within 5 s (sent: $(delivery_count sent))"
+    done
+}
+
 # judge_mxwarden STEER: after its six messages, the daemon read the one failure and the six deliveries from the
 # log, and its route shows mx1 dead by that failure although mx1's probe greeted.
 judge_mxwarden() {
-    # The follower reads the log every 250 ms: the last lines may still be on their way.
-    mxw_poll 5 counted sent 6 || fail "$1: mxwarden_delivery_outcomes_total{outcome=\"sent\"} is $(delivery_count sent), want 6"
+    counted sent 6 || fail "$1: mxwarden_delivery_outcomes_total{outcome=\"sent\"} is $(delivery_count sent), want 6"
     counted timeout 1 ||
         fail "$1: mxwarden_delivery_outcomes_total{outcome=\"timeout\"} is $(delivery_count timeout), want 1 (the EHLO hang)"
     echo "mxwarden route two-mx.mxw.test ($1):"
