@@ -10,7 +10,6 @@
 #include "proto/dns_message.hpp"
 #include "proto/dns_rdata.hpp"
 #include "proto/json.hpp"
-#include "proto/nexthop.hpp"
 #include "proto/sanitize.hpp"
 #include "store/quarantine_store.hpp"
 
@@ -65,26 +64,8 @@ struct options {
     base::value_map overrides;  ///< --section.key=value given after "doctor"
 };
 
-enum class level { ok, warn, fail, info };
-
-std::string_view to_string(level l)
-{
-    switch (l) {
-    case level::ok: return "ok";
-    case level::warn: return "warn";
-    case level::fail: return "FAIL";
-    case level::info: return "info";
-    }
-    return "?";
-}
-
-struct finding {
-    std::string area;
-    std::string subject;
-    level lvl = level::ok;
-    std::string detail;
-    std::string fix;
-};
+using doctor::finding;
+using doctor::level;
 
 // ---- where the configuration points -------------------------------------
 
@@ -306,74 +287,21 @@ void check_postfix(const options& o, const base::config& cfg, std::vector<findin
                        ""});
         return;
     }
-    std::map<std::string, std::string> p;
+    doctor::postfix_settings main_cf, master_cf;
     for (const auto& l : lines) {
         auto eq = l.find(" = ");
         if (eq != std::string::npos)
-            p[l.substr(0, eq)] = l.substr(eq + 3);
+            main_cf[l.substr(0, eq)] = l.substr(eq + 3);
         else if (!l.empty() && l.back() == '=')
-            p[trim(l.substr(0, l.size() - 1))] = "";
+            main_cf[trim(l.substr(0, l.size() - 1))] = "";
     }
-    auto get = [&](const std::string& k) { auto it = p.find(k); return it == p.end() ? std::string() : it->second; };
-
-    if (auto relay = get("relayhost"); !relay.empty()) {
-        bool bracketed = relay.front() == '[';
-        auto host = proto::parse_smarthost(relay);
-        bool literal = host && proto::canonical_address(host->host);
-        out.push_back({"postfix", "relayhost", bracketed || literal ? level::ok : level::warn, relay,
-                       bracketed || literal ? ""
-                                            : "relayhost " + relay + " is looked up (MX, then A) at every delivery: "
-                                              "when that DNS fails mail stops (seed 000). Use routing.mode = "
-                                              "smarthost with routing.smarthost = " + relay + ", or at least [" +
-                                                  (host ? host->host : relay) + "]"});
+    for (const auto& l : postconf(o, {"-M"})) {
+        std::istringstream words(l);
+        std::string service, type;
+        if (words >> service >> type)
+            master_cf[service + "/" + type] = trim(l);
     }
-    std::string transport_maps = get("transport_maps");
-    bool ours = transport_maps.find("socketmap:") != std::string::npos &&
-                transport_maps.find(":transport") != std::string::npos;
-    if (ours) {
-        auto clone = postconf(o, {"-M", cfg.routing.transport + "/unix"});
-        out.push_back({"postfix", "transport " + cfg.routing.transport, clone.empty() ? level::fail : level::ok,
-                       clone.empty() ? "transport_maps answers name " + cfg.routing.transport +
-                                           ", but master.cf has no such service"
-                                     : trim(clone.front()),
-                       clone.empty() ? "add the " + cfg.routing.transport + " smtp clone to master.cf (README, Routing)"
-                                     : ""});
-        std::string tls = get("smtp_tls_policy_maps");
-        bool has_tls = tls.find(":tls") != std::string::npos;
-        out.push_back({"postfix", "smtp_tls_policy_maps", has_tls ? level::ok : level::warn,
-                       tls.empty() ? "not set" : tls,
-                       has_tls ? "" : "bracketed IP next hops switch off certificate-name checks: put "
-                                      "socketmap:...:tls first in smtp_tls_policy_maps"});
-        std::string level_ = get("smtp_tls_security_level");
-        bool dane = level_ == "dane" || level_ == "dane-only" || get("smtp_dns_support_level") == "dnssec";
-        if (dane && cfg.routing.nexthop_form == engine::routing_config::form::ip)
-            out.push_back({"postfix", "DANE", level::warn,
-                           "DANE/DNSSEC is on, but bracketed IP next hops bypass it",
-                           "set routing.nexthop-form = hostname"});
-    }
-    for (const char* key : {"smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
-                            "smtpd_recipient_restrictions", "smtpd_relay_restrictions"}) {
-        std::string v = get(key);
-        std::size_t at = 0;
-        while ((at = v.find("check_policy_service", at)) != std::string::npos) {
-            at += 20;
-            std::string rest = trim(v.substr(at));
-            bool braced = !rest.empty() && rest.front() == '{';
-            std::string spec = braced ? rest.substr(0, rest.find('}') + 1) : rest.substr(0, rest.find_first_of(" ,"));
-            bool has_default = spec.find("default_action") != std::string::npos;
-            bool has_timeout = spec.find("timeout") != std::string::npos;
-            out.push_back({"postfix", std::string(key) + " policy service",
-                           has_default && has_timeout ? level::ok : level::warn, spec,
-                           has_default && has_timeout
-                               ? ""
-                               : "write { inet:127.0.0.1:10040, timeout=15s, default_action=DUNNO }: without a "
-                                 "default_action, smtpd answers 451 4.3.5 to every client while mxwardend is down"});
-        }
-    }
-    if (!get("smtpd_milters").empty() && get("milter_default_action").empty())
-        out.push_back({"postfix", "milter_default_action", level::warn, "not set",
-                       "set it (accept or tempfail): its default changed within Postfix 3.7 (tempfail up to "
-                       "3.7.19, shutdown from 3.7.20)"});
+    doctor::lint_postfix(cfg, main_cf, master_cf, out);
 }
 
 // ---- the daemon and the quarantine ------------------------------------

@@ -1,5 +1,6 @@
 #include "cli/postfix_setup.hpp"
 
+#include "cli/postfix_names.hpp"
 #include "cli/run_command.hpp"
 #include "cli/verb_config.hpp"
 #include "base/args.hpp"
@@ -39,13 +40,6 @@ with the dnsfilter map instead of the tls map and the mxw clone.
              again and nothing changes. Then: postfix reload
   --pipe-user USER   the user the mxq pipe runs as (default mxwarden)
 )";
-
-std::string postfix_endpoint(const proto::endpoint& e)
-{
-    if (e.type == proto::endpoint::kind::unix_socket)
-        return "unix:" + e.path;
-    return "inet:" + (e.host.find(':') != std::string::npos ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
-}
 
 bool has_word(const std::string& list, std::string_view word)
 {
@@ -133,28 +127,22 @@ std::vector<postconf_change> plan_postfix_setup(const setup_inputs& in,
                                    "gives two opinions");
 
     // 2. Routing: after the admin's own transport tables; the tls map first.
-    std::string transport_map = "socketmap:" + in.socketmap_endpoint + ":transport";
+    std::string transport_map = socketmap_table(in.socketmap_endpoint, "transport");
     std::string tm = get("transport_maps");
     if (tm.find(transport_map) == std::string::npos)
         plan.push_back({"-e", "transport_maps = " + (tm.empty() ? transport_map : tm + ", " + transport_map),
                         in.dns_filter ? "quarantine: mail for destinations unroutable too long goes to the mxq pipe"
                                       : "routing: healthy MX hosts (or the smart host) as bracketed next hops"});
-    std::string tls_map = "socketmap:" + in.socketmap_endpoint + ":tls";
+    std::string tls_map = socketmap_table(in.socketmap_endpoint, "tls");
     std::string tp = get("smtp_tls_policy_maps");
     if (in.dns_filter) {
-        // Postfix consults the filter maps in order and the first answer
-        // wins, so the admin's own filter keeps its say. The parameter is
-        // global: it covers the default smtp transport and every clone
-        // that does not override it.
-        std::string filter_map = "socketmap:" + in.socketmap_endpoint + ":dnsfilter";
-        std::string rf = get("smtp_dns_reply_filter");
-        if (rf.find(filter_map) == std::string::npos)
-            plan.push_back({"-e", "smtp_dns_reply_filter = " + (rf.empty() ? filter_map : rf + ", " + filter_map),
-                            "Postfix skips the MX and address records of hosts mxwarden found dead"});
+        // The parameter is global: it covers the default smtp transport
+        // and every clone that does not override it.
+        if (auto line = dns_reply_filter_line(in.socketmap_endpoint, get("smtp_dns_reply_filter")))
+            plan.push_back({"-e", *line, "Postfix skips the MX and address records of hosts mxwarden found dead"});
         if (tp.find(tls_map) != std::string::npos)
-            warnings.push_back("smtp_tls_policy_maps has " + tls_map +
-                               ": it answers only mxwarden's bracketed next hops, and with routing.steer = "
-                               "dns-filter Postfix's next hops are domains; it can go");
+            warnings.push_back("smtp_tls_policy_maps has " + tls_map + ": " + std::string(tls_map_unneeded) +
+                               "; it can go");
     } else if (tp.find(tls_map) == std::string::npos) {
         plan.push_back({"-e", "smtp_tls_policy_maps = " + (tp.empty() ? tls_map : tls_map + ", " + tp),
                         "TLS policy for mxwarden's bracketed next hops (certificate names of the MX hosts)"});
@@ -257,10 +245,7 @@ int run_postfix_setup(std::span<const std::string_view> global, std::span<const 
     in.socketmap_endpoint = postfix_endpoint(cfg->listen_socketmap);
     in.transport = cfg->routing.transport;
     in.quarantine_transport = cfg->routing.quarantine_transport;
-    // A smart host is named by the transport map whatever routing.steer
-    // says (config_warnings tells the admin); it still needs the tls map.
-    in.dns_filter = cfg->routing.steer == base::steer_mode::dns_filter &&
-                    cfg->routing.routing_mode != engine::routing_config::mode::smarthost;
+    in.dns_filter = steers_by_dns_filter(*cfg);
     in.pipe_user = pipe_user;
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

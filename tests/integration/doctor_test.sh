@@ -3,7 +3,8 @@
 #   seed 001/000: big answers truncated over UDP, TCP refused  -> FAIL, fix "dns.transport = udp-only"; ok with it
 #   seed 002:     a server that does not answer, one that SERVFAILs  -> FAIL with the fix
 #   seed 003:     our PTR confirmed / forged / missing, HELO name vs PTR
-#   Postfix lint on a private main.cf: relayhost by name, policy service without default_action
+#   Postfix lint on a private main.cf: relayhost by name, policy service without default_action;
+#     routing.steer = dns-filter wants smtp_dns_reply_filter, not the mxw clone; transport flags the filter
 #   the daemon reachable, and --json parses.
 # Free ports only: may run beside the other tests.
 set -euo pipefail
@@ -70,10 +71,14 @@ mxw_postfix_conf "$work/pf" "relayhost = relay.mxw.test:587" \
     "transport_maps = socketmap:inet:127.0.0.1:10041:transport"
 mxw_start_daemon "$work/state" "$work/mxwardend.log" --dns.forwarders="127.0.0.1@$ok_port" \
     --listen.policy="inet:127.0.0.1:$policy_port"
-rc=0
-out=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$work/state" doctor --timeout 1s --helo-name client-ok.mxw.test \
-    --postfix-config "$work/pf/etc" --dns.forwarders="127.0.0.1@$ok_port" --name good.mxw.test \
-    --outbound-ip 127.0.0.20 2>&1) || rc=$?
+# pf_doctor ARGS...: doctor against that configuration and the running daemon.
+pf_doctor() {
+    rc=0
+    out=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$work/state" doctor --timeout 1s --helo-name client-ok.mxw.test \
+        --postfix-config "$work/pf/etc" --dns.forwarders="127.0.0.1@$ok_port" --name good.mxw.test \
+        --outbound-ip 127.0.0.20 "$@" 2>&1) || rc=$?
+}
+pf_doctor
 echo "--- doctor with a Postfix configuration and the daemon running:"
 printf '%s\n' "$out" | sed 's/^/  /'
 expect 'warn  relayhost: relay.mxw.test:587' "an unbracketed relayhost"
@@ -82,6 +87,26 @@ expect 'FAIL  transport mxw: transport_maps answers name mxw, but master.cf has 
 expect 'warn  smtp_tls_policy_maps: not set' "missing tls map"
 expect "warn  smtpd_recipient_restrictions policy service: inet:127.0.0.1:$policy_port" "policy service without default"
 expect 'ok    unix:.*control.sock: reachable; policy requests' "the daemon is reachable"
+
+# The lint follows routing.steer. dns-filter: the dnsfilter map in smtp_dns_reply_filter, neither clone nor tls map.
+filter_map=socketmap:inet:127.0.0.1:10041:dnsfilter
+pf_doctor --routing.steer=dns-filter
+echo "--- doctor, routing.steer = dns-filter without the filter:"
+printf '%s\n' "$out" | sed 's/^/  /'
+expect 'FAIL  smtp_dns_reply_filter: not set' "dns-filter steer without smtp_dns_reply_filter"
+expect "fix: .*set smtp_dns_reply_filter = $filter_map " "the smtp_dns_reply_filter line"
+! grep -qE 'transport mxw|smtp_tls_policy_maps' <<<"$out" || fail "dns-filter steer asks for the mxw clone or the tls map"
+mxw_postfix_conf "$work/pf" "smtp_dns_reply_filter = $filter_map" \
+    "smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10041:tls"
+pf_doctor --routing.steer=dns-filter
+expect "ok    smtp_dns_reply_filter: $filter_map" "dns-filter steer with the filter"
+expect 'warn  smtp_tls_policy_maps: socketmap:inet:127.0.0.1:10041:tls' "a leftover tls map"
+expect 'fix: harmless, but not needed' "the leftover tls map's fix"
+# transport: the same filter is a mismatch.
+pf_doctor
+expect "warn  smtp_dns_reply_filter: $filter_map \\(mxwarden's dnsfilter map, but routing.steer = transport" \
+    "the dnsfilter map with routing.steer = transport"
+expect 'fix: set routing.steer = dns-filter' "the mismatch fix"
 
 json=$("$MXW_BUILD/mxwarden" --daemon.state-dir="$work/state" doctor --json --timeout 1s --helo-name x \
     --postfix-config "$work/nopf" --dns.forwarders="127.0.0.1@$ok_port" --name good.mxw.test \
