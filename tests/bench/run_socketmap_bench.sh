@@ -18,6 +18,12 @@
 # saves every new route with an fsync, off the loop but on the same two cores).
 # The peak RSS reported is mxwardend's after the whole run.
 #
+# A second table measures the dnsfilter map (smtp_dns_reply_filter, routing.steer
+# = dns-filter) on the same warm cache: keys are the MX and A records Postfix
+# would send for the same domains (socketmap_load --keys dnsfilter), answered
+# NOTFOUND (keep: each domain's only MX is the last usable one), against a
+# second trivial responder answering "OK IGNORE".
+#
 # MXW_BENCH_DAEMON_CMD replaces the mxwardend command line, e.g. to try this
 # script with a stand-in. bash runs it with exec (so its PID is the daemon's)
 # and it may use $MXW_BENCH_PORT (socketmap), $MXW_BENCH_POLICY_PORT,
@@ -138,6 +144,8 @@ read -r NSD_PORT TRIVIAL_PORT DAEMON_PORT POLICY_PORT < <(mxw_free_port 4)
 write_zone >"$work/bench.test.zone"
 bench_start_nsd "$NSD_PORT" "$work/bench.test.zone"
 bench_start_tool "$work/trivial.log" trivial_socketmap "$TRIVIAL_PORT" "mxw:[127.0.0.$MX_FIRST_OCTET]:25"
+read -r TRIVIAL_FILTER_PORT < <(mxw_free_port 1)
+bench_start_tool "$work/trivial-filter.log" trivial_socketmap "$TRIVIAL_FILTER_PORT" IGNORE
 
 start_daemon
 rss_start=$(peak_rss_mib "$DAEMON_PID")
@@ -146,18 +154,34 @@ warm
 for c in "${CONNECTION_COUNTS[@]}"; do
     bench_compare socketmap_load "$c" --domains "$DOMAINS" -- errors mismatched
 done
+TRANSPORT_ROWS=("${ROWS[@]}")
+ROWS=()
+transport_port=$TRIVIAL_PORT
+TRIVIAL_PORT=$TRIVIAL_FILTER_PORT
+for c in "${CONNECTION_COUNTS[@]}"; do
+    # mismatched is not checked: the trivial responder's OK IGNORE is not the daemon's NOTFOUND.
+    bench_compare socketmap_load "$c" --domains "$DOMAINS" --map dnsfilter --keys dnsfilter --expect NOTFOUND -- errors
+done
+TRIVIAL_PORT=$transport_port
 rss_end=$(peak_rss_mib "$DAEMON_PID")
 # A clean SIGTERM exit is 0; a crash on the way out is worth knowing about.
 stop_status=0
 mxw_stop_pid "$DAEMON_PID" || stop_status=$?
 ((stop_status == 0)) || NOTES+=("mxwardend exited with status $stop_status on SIGTERM")
 
-echo
-echo "| connections | trivial lookups/s | mxwardend lookups/s | ratio | p50 µs | p99 µs | p99.9 µs |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
-printf '%s\n' "${ROWS[@]}"
+table() {
+    echo
+    echo "$1"
+    echo "| connections | trivial lookups/s | mxwardend lookups/s | ratio | p50 µs | p99 µs | p99.9 µs |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    shift
+    printf '%s\n' "$@"
+}
+table "transport map" "${TRANSPORT_ROWS[@]}"
+table "dnsfilter map" "${ROWS[@]}"
 echo
 echo "Latencies are mxwardend's; ${SECONDS_PER_RUN}s per run; keys user<N>@d<K>.bench.test over $DOMAINS warm domains, every 10th key \"*\"."
+echo "dnsfilter keys: the MX record of d<K>.bench.test and the A record of its MX host, by turns."
 echo "mxwardend peak RSS (VmHWM): $rss_end MiB after the run ($rss_start MiB at startup)."
 for note in "${NOTES[@]}"; do
     echo "WARNING: $note"

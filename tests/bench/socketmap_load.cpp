@@ -5,7 +5,11 @@
 // connection with strictly one outstanding request, the next one sent as soon
 // as the reply arrives. Requests are netstrings "transport userN@dK.bench.test"
 // over N recipient domains, and every 10th one is the wildcard key "*", which
-// Postfix sends after a miss. All connections are driven by one epoll thread,
+// Postfix sends after a miss. With --keys dnsfilter they are the resource
+// records Postfix's smtp_dns_reply_filter sends instead, alternately
+// "dK.bench.test. 86400 IN MX 10 mxM.bench.test." and that host's A record
+// (M = K mod 50, address 127.0.0.(200 + M), the zone of run_socketmap_bench.sh),
+// and there is no wildcard key: Postfix asks a reply filter once per record. All connections are driven by one epoll thread,
 // which leaves the other core of the benchmark machine to the server under
 // test.
 //
@@ -32,12 +36,14 @@ using namespace mxw::bench;
 constexpr usage kUsage{
     "socketmap_load",
     "usage: socketmap_load --port P --connections C (--seconds S | --warmup-only [--timeout T])\n"
-    "                      [--domains N] [--map transport] [--expect 'OK mxw:'] [--host 127.0.0.1]\n"
+    "                      [--domains N] [--map transport] [--keys transport|dnsfilter]\n"
+    "                      [--expect 'OK mxw:'] [--host 127.0.0.1]\n"
     "  --seconds S     send requests for S seconds, then report throughput and latency\n"
     "  --warmup-only   ask for each of the N domains until every answer starts with the\n"
     "                  expected prefix or T seconds (default 60) have passed, then report\n"
     "  --domains N     recipient domains d0.bench.test .. d(N-1).bench.test (default 1000)\n"
     "  --map NAME      socketmap name sent before each key (default transport)\n"
+    "  --keys FORM     transport: recipient addresses and \"*\"; dnsfilter: MX and A records\n"
     "  --expect TEXT   reply payload prefix a warm domain key gets (default 'OK mxw:')\n"};
 
 // Postfix accepts socketmap replies of up to 100000 bytes (dict_sockmap.c).
@@ -49,6 +55,7 @@ constexpr uint64_t kWarmupPauseNs = 50'000'000;
 
 struct Options : common_options {
     std::string map = "transport";
+    bool dns_records = false;  // --keys dnsfilter
     std::string expect = "OK mxw:";
     long timeout = 60;
 };
@@ -64,6 +71,9 @@ Options parse_args(int argc, char** argv) {
             if (value.empty() || value.find_first_of(" ,:") != std::string_view::npos)
                 kUsage.die("--map must be one word");
             opt.map = value;
+        } else if (arg == "--keys") {
+            if (value != "transport" && value != "dnsfilter") kUsage.die("--keys is transport or dnsfilter");
+            opt.dns_records = value == "dnsfilter";
         } else if (arg == "--expect") {
             opt.expect = value;
         } else {
@@ -94,6 +104,9 @@ Frame parse_netstring(std::string_view in, std::string_view& payload, size_t& fr
 }
 
 constexpr int64_t kWildcard = -1;
+// The MX hosts of run_socketmap_bench.sh's zone: mxM.bench.test has 127.0.0.(200 + M).
+constexpr long long kZoneMxHosts = 50;
+constexpr long long kZoneFirstOctet = 200;
 
 struct Connection {
     int fd = -1;
@@ -186,7 +199,7 @@ private:
             return true;
         }
         if (now_ns() >= deadline_) return false;
-        if (issued_ % kWildcardEvery == kWildcardEvery - 1) {
+        if (!opt_.dns_records && issued_ % kWildcardEvery == kWildcardEvery - 1) {
             domain = kWildcard;
         } else {
             domain = static_cast<int64_t>(next_domain_++ % static_cast<uint64_t>(opt_.domains));
@@ -210,14 +223,24 @@ private:
 
     // "transport user123@d45.bench.test" or "transport *", as a netstring.
     // The local part changes with every request, as recipients do: a server
-    // must route by the domain, not remember whole keys.
+    // must route by the domain, not remember whole keys. A dnsfilter key is an
+    // MX record of the domain or the A record of its MX host, by turns.
     void format_request(int64_t domain) {
         uint64_t seq = issued_++;
         char payload[256];
-        int len = domain == kWildcard
-                      ? std::snprintf(payload, sizeof payload, "%s *", opt_.map.c_str())
-                      : std::snprintf(payload, sizeof payload, "%s user%llu@d%lld.bench.test", opt_.map.c_str(),
-                                      static_cast<unsigned long long>(seq), static_cast<long long>(domain));
+        int len = 0;
+        if (domain == kWildcard) {
+            len = std::snprintf(payload, sizeof payload, "%s *", opt_.map.c_str());
+        } else if (!opt_.dns_records) {
+            len = std::snprintf(payload, sizeof payload, "%s user%llu@d%lld.bench.test", opt_.map.c_str(),
+                                static_cast<unsigned long long>(seq), static_cast<long long>(domain));
+        } else {
+            long long host = domain % kZoneMxHosts;
+            len = seq % 2 == 0 ? std::snprintf(payload, sizeof payload, "%s d%lld.bench.test. 86400 IN MX 10 mx%lld.bench.test.",
+                                               opt_.map.c_str(), static_cast<long long>(domain), host)
+                               : std::snprintf(payload, sizeof payload, "%s mx%lld.bench.test. 86400 IN A 127.0.0.%lld",
+                                               opt_.map.c_str(), host, kZoneFirstOctet + host);
+        }
         char head[16];
         int head_len = std::snprintf(head, sizeof head, "%d:", len);
         request_.assign(head, static_cast<size_t>(head_len));
