@@ -364,7 +364,23 @@ int main(int argc, char** argv)
         if (!ev || repeated(*ev, now))
             return;
         ++deliveries[static_cast<std::size_t>(ev->outcome)];
-        health.observe(ev->address, delivery_observation(*ev), now);
+        const engine::observation seen = delivery_observation(*ev);
+        const engine::health_state before = health.state(ev->address);
+        health.observe(ev->address, seen, now);
+        const engine::health_state after = health.state(ev->address);
+        // Postfix logs every delivery itself; ours says what it did to the
+        // host: a failure, or a state change (a host dead from deliveries,
+        // or revived by one).
+        if (seen.ok && before == after)
+            return;
+        std::string line = "event=delivery address=" + proto::log_value(ev->address) +
+                           " host=" + proto::log_value(ev->host) + " queue_id=" + proto::log_value(ev->queue_id) +
+                           " outcome=" + seen.outcome + " stage=" + proto::log_value(seen.stage) +
+                           " health=" + std::string(engine::to_string(after)) + " detail=" + proto::log_value(seen.detail);
+        if (after == engine::health_state::dead && before != after)
+            log.warning(line);
+        else
+            log.info(line);
     };
     std::unique_ptr<net::log_follower> follower;
     base::feedback_settings following;

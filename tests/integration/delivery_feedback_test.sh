@@ -128,6 +128,8 @@ mxw_postfix_conf "$pf" "transport_maps = socketmap:inet:127.0.0.1:$smap_port:tra
 mxw_postfix_restart "$pf" 127.0.0.10
 run_six transport transport
 judge_mxwarden transport
+grep -Eq 'event=delivery address=127\.0\.0\.2 .*outcome=timeout stage=ehlo health=dead' "$work/mxwardend-transport.log" ||
+    fail "mxwardend did not log mx1's failed delivery"
 
 # dns-filter: Postfix routes by itself; mxwarden removes mx1's records once the log shows it failing.
 start_mxwarden dns-filter
