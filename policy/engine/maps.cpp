@@ -73,17 +73,15 @@ asio::awaitable<map_answer> dnsfilter_map(router& rt, const std::string& key)
     auto record = proto::parse_dns_filter_key(key);
     if (!record)
         co_return map_answer{};
-    if (record->type == proto::dns_filter_type::mx) {
-        // The owner is the recipient domain: tracking it starts its
-        // resolution and the probes of every MX address in the background,
-        // and waits at most the answer budget for them.
+    // An MX record's owner is the recipient domain: tracking it starts its
+    // resolution and the probes of every MX address in the background, and
+    // waits at most the answer budget for them. An address record's owner
+    // is only looked up among the hosts already known: it may be a relay
+    // host or anything else Postfix resolves, which must not be probed as
+    // an MX. A domain without MX (its own address is the implicit MX) is
+    // known from the transport lookup made when the message was queued.
+    if (record->type == proto::dns_filter_type::mx)
         co_await rt.route(rt.destination_of(record->owner));
-    } else if ((record->type == proto::dns_filter_type::a || record->type == proto::dns_filter_type::aaaa) &&
-               rt.table().addresses_of(record->owner).empty()) {
-        // Not an MX host of a domain asked about before: a domain without
-        // MX, whose own address is the implicit MX (RFC 5321 5.1).
-        co_await rt.route(rt.destination_of(record->owner));
-    }
     co_return dnsfilter_answer(rt.table(), *record);
 }
 

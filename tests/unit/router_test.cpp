@@ -606,7 +606,7 @@ TEST_CASE_METHOD(fixture, "dnsfilter map: an unprobed host is kept and probed in
     CHECK(slow.probed.size() == 2);
 }
 
-TEST_CASE_METHOD(fixture, "dnsfilter map: a domain without MX is tracked from its address records")
+TEST_CASE_METHOD(fixture, "dnsfilter map: address records of hosts known from the transport lookup only")
 {
     cfg.steer = engine::steer_mode::dns_filter;
     r.answer("aonly.example", rrtype::mx, status::nodata);
@@ -614,9 +614,16 @@ TEST_CASE_METHOD(fixture, "dnsfilter map: a domain without MX is tracked from it
     r.answer("aonly.example", rrtype::aaaa, status::nodata);
     p.outcomes["192.0.2.8"] = probe_outcome::refused;
     auto rt = make();
-    auto first = lookup(rt, "aonly.example. 300 IN A 192.0.2.8", "dnsfilter");
-    CHECK(first.st == engine::map_answer::status::ok);
-    CHECK(first.data == "IGNORE");
+    // A name never routed (a relay host, say) is neither resolved nor probed.
+    CHECK(lookup(rt, "aonly.example. 300 IN A 192.0.2.8", "dnsfilter").st == engine::map_answer::status::notfound);
+    CHECK(r.queries.empty());
+    CHECK(p.probed.empty());
+    // The transport lookup at queue time tracks the domain; its own address
+    // is the implicit MX (RFC 5321 5.1).
+    CHECK(lookup(rt, "u@aonly.example").st == engine::map_answer::status::notfound);
+    auto dead = lookup(rt, "aonly.example. 300 IN A 192.0.2.8", "dnsfilter");
+    CHECK(dead.st == engine::map_answer::status::ok);
+    CHECK(dead.data == "IGNORE");
     CHECK(lookup(rt, "aonly.example. 300 IN A 192.0.2.9", "dnsfilter").st == engine::map_answer::status::notfound);
 }
 
