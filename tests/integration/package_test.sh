@@ -24,9 +24,14 @@ apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y
 purge_package() { apt_get purge mxwarden >/dev/null 2>&1; }
 mxw_on_exit purge_package
 
-# 1. Build and install.
-deb_dir=${MXW_BUILD:?}/deb
-"$repo/packaging/build-deb" "$deb_dir" >"$work/build-deb.log" 2>&1 || { tail -30 "$work/build-deb.log" >&2; exit 1; }
+# 1. Build and install. tests/run builds the package before the tests (its Release build) and passes it in
+# MXW_DEB_DIR, so that the same build is not made twice.
+if [[ -n ${MXW_DEB_DIR:-} ]]; then
+    deb_dir=$MXW_DEB_DIR
+else
+    deb_dir=${MXW_BUILD:?}/deb
+    "$repo/packaging/build-deb" "$deb_dir" >"$work/build-deb.log" 2>&1 || { tail -30 "$work/build-deb.log" >&2; exit 1; }
+fi
 deb=$(ls "$deb_dir"/mxwarden_*.deb)
 echo "built $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
 apt_get install "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
