@@ -52,18 +52,6 @@ start_mxwarden() {
         fail "$1: the daemon did not log that it follows $pf/maillog"
 }
 
-# send_and_time TAG RCPT: submits one message and prints the seconds until smtp-sink has it.
-send_and_time() {
-    local tag=$1 rcpt=$2 start end
-    start=$(date +%s.%N)
-    printf 'Subject: %s\n\ndelivery feedback\n' "$tag" | sendmail -C "$pf/etc" -f sender@mxw.test "$rcpt"
-    if mxw_sink_file "$sink_dir" "$tag" 60 >/dev/null; then
-        end=$(date +%s.%N)
-        awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
-    else
-        echo "never"
-    fi
-}
 # delivery_count OUTCOME: mxwarden_delivery_outcomes_total{outcome="OUTCOME"} of the running daemon.
 delivery_count() {
     curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
@@ -79,7 +67,7 @@ run_six() {
     local -n times=$1
     local i
     for i in 1 2 3 4 5 6; do
-        times+=("$(send_and_time "$2-$i" "$2$i@two-mx.mxw.test")")
+        times+=("$(mxw_sink_timed "$pf" "$sink_dir" "$2-$i" "$2$i@two-mx.mxw.test")")
         [[ -z ${MXW_DAEMON_PID:-} ]] || mxw_poll 5 counted sent "$i" ||
             fail "$2: the daemon did not read delivery $i from the log within 5 s (sent: $(delivery_count sent))"
     done

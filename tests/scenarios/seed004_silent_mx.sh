@@ -50,25 +50,13 @@ echo "postmap -q probe@aonly.mxw.test -> $answer"
 answer=$(postmap -c "$pf/etc" -q "x@nullmx.mxw.test" "$map" || true)
 [[ $answer == error:5.1.10* ]] || fail "null MX: want error:5.1.10, got '$answer'"
 
-# send_and_time TAG RCPT: submits one message and prints the seconds until smtp-sink has it.
-send_and_time() {
-    local tag=$1 rcpt=$2 start end
-    start=$(date +%s.%N)
-    printf 'Subject: %s\n\nseed 004\n' "$tag" | sendmail -C "$pf/etc" -f sender@mxw.test "$rcpt"
-    if mxw_sink_file "$sink_dir" "$tag" 60 >/dev/null; then
-        end=$(date +%s.%N)
-        awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
-    else
-        echo "never"
-    fi
-}
 
 # Message 1 meets a destination mxwarden has never seen: the lookup waits up to routing.answer-budget for the
 # probes, and mx2 greets within it, so the answer puts mx2 first and even message 1 skips the silent mx1.
 mxw_postfix_conf "$pf" "transport_maps = $map"
 mxw_postfix_restart "$pf" 127.0.0.10
 declare -a with
-for i in 1 2 3 4 5 6; do with+=("$(send_and_time "mxw-$i" "user$i@two-mx.mxw.test")"); done
+for i in 1 2 3 4 5 6; do with+=("$(mxw_sink_timed "$pf" "$sink_dir" "mxw-$i" "user$i@two-mx.mxw.test")"); done
 # mx1's probe ends at probe.banner-timeout (3 s), after the messages above may already have gone to mx2.
 mx1_dead() { mxw_cli route two-mx.mxw.test --json | grep '"health":"dead"' >/dev/null; }
 mxw_poll 10 mx1_dead || true  # judged below, with the route shown
@@ -84,7 +72,7 @@ echo "postmap -q [127.0.0.3]:25 ...:tls -> $tls"
 mxw_postfix_conf "$pf" "transport_maps ="
 mxw_postfix_restart "$pf" 127.0.0.10
 declare -a without
-for i in 1 2; do without+=("$(send_and_time "stock-$i" "stock$i@two-mx.mxw.test")"); done
+for i in 1 2; do without+=("$(mxw_sink_timed "$pf" "$sink_dir" "stock-$i" "stock$i@two-mx.mxw.test")"); done
 
 printf '\nseed 004: first MX silent, second healthy (seconds until delivered)\n'
 printf '| message | stock Postfix (smtp_helo_timeout=%ss; default 300s) | Postfix + mxwarden |\n|---|---|---|\n' \

@@ -7,6 +7,9 @@
 #                                  is DIR.log); returns once it listens
 #   mxw_sink_file DIR SUBJECT [SECONDS]
 #                                  the dump holding "Subject: SUBJECT", waiting up to SECONDS (default 15)
+#   mxw_sink_timed PF DIR SUBJECT RCPT
+#                                  one message through private Postfix PF's sendmail, printing the seconds until the
+#                                  sink in DIR has it (one decimal), or "never" after 60 s
 #   mxw_start_smtp_peers LOG SPEC...   fixtures/smtp_peers.py with listener SPECs (IP:PORT=MODE); returns once ready
 #   mxw_swaks FROM TO PORT CLIENT_IP [swaks args]          a session to 127.0.0.1:PORT that ends after RCPT
 #   mxw_swaks_message FROM TO PORT CLIENT_IP SUBJECT [swaks args]   a whole message
@@ -43,6 +46,18 @@ mxw_sink_file() {
     for f in "$dir"/*; do
         grep -q "^Subject: $subject\$" "$f" && { printf '%s\n' "$f"; return 0; }
     done
+}
+
+mxw_sink_timed() {
+    local pf=${1:?usage: mxw_sink_timed PF DIR SUBJECT RCPT} dir=${2:?} subject=${3:?} rcpt=${4:?} start end
+    start=$(date +%s.%N)
+    printf 'Subject: %s\n\n%s\n' "$subject" "$mxw_name" | sendmail -C "$pf/etc" -f sender@mxw.test "$rcpt"
+    if mxw_sink_file "$dir" "$subject" 60 >/dev/null; then
+        end=$(date +%s.%N)
+        awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
+    else
+        echo "never"
+    fi
 }
 
 mxw_start_smtp_peers() {
