@@ -361,7 +361,7 @@ void migrate_quarantine(database& db, int target)
 }
 
 quarantine_full::quarantine_full(std::uint64_t used, std::uint64_t limit)
-    : std::runtime_error("quarantine full (" + std::to_string(used) + " bytes in use, limit " + std::to_string(limit) +
+    : store_error("quarantine full (" + std::to_string(used) + " bytes in use, limit " + std::to_string(limit) +
                          ")"),
       used_(used),
       limit_(limit)

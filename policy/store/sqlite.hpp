@@ -3,6 +3,8 @@
 // every failure is an exception that carries SQLite's result code, so a
 // caller can tell "try again later" (busy, disk full, I/O) from a bug.
 #pragma once
+#include "store/error.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,13 +17,13 @@ struct sqlite3_stmt;
 
 namespace mxw::store {
 
-class sqlite_error : public std::runtime_error {
+class sqlite_error : public store_error {
 public:
-    sqlite_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    sqlite_error(int code, const std::string& what) : store_error(what), code_(code) {}
     [[nodiscard]] int code() const noexcept { return code_; }
     /// Busy or locked database, disk or memory full, I/O error, cannot
     /// open: the operation may succeed later, so mail must stay queued.
-    [[nodiscard]] bool transient() const noexcept;
+    [[nodiscard]] bool transient() const noexcept override;
 
 private:
     int code_;
