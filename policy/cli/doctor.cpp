@@ -11,14 +11,13 @@
 #include "proto/dns_rdata.hpp"
 #include "proto/json.hpp"
 #include "proto/sanitize.hpp"
-#include "store/quarantine_store.hpp"
+#include "store/open_store.hpp"
 
 #include <sysexits.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -339,16 +338,17 @@ void check_daemon(const base::config& cfg, std::vector<finding>& out)
 
 void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 {
-    const auto& db = cfg.quarantine.database;
-    if (!std::filesystem::exists(db)) {
-        out.push_back({"quarantine", db, level::info, "empty (no store yet)", ""});
-        return;
-    }
+    const store::store_location where{cfg.quarantine.database};
+    const auto db = store::describe(where);
     try {
-        store::quarantine_store q(db, store::database::mode::read_only);
+        auto q = store::open_quarantine(where, store::open_mode::read_only);
+        if (!q) {
+            out.push_back({"quarantine", db, level::info, "empty (no store yet)", ""});
+            return;
+        }
         std::int64_t held = 0, bytes = 0;
         std::map<std::string, std::int64_t> reasons;
-        for (const auto& r : q.stats()) {
+        for (const auto& r : q->stats()) {
             if (r.state != store::entry_state::held)
                 continue;
             held += r.count;
@@ -362,8 +362,8 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
                        held ? "review with `mxwarden quarantine list`; release what is fixed" : ""});
         // From 80 % on, a few large messages can fill it, and then every
         // quarantined message waits in the MTA's queue (ingest exits 75).
-        auto use = q.usage();
-        auto limit = q.max_bytes(cfg.quarantine.max_bytes);
+        auto use = q->usage();
+        auto limit = q->max_bytes(cfg.quarantine.max_bytes);
         bool near_full = use.used_bytes >= limit / 5 * 4;
         out.push_back({"quarantine", "size", near_full ? level::warn : level::ok,
                        std::to_string(use.used_bytes) + " of " + std::to_string(limit) + " bytes (" +

@@ -13,7 +13,7 @@
 #include "proto/message_headers.hpp"
 #include "proto/reinjection.hpp"
 #include "proto/sanitize.hpp"
-#include "store/quarantine_store.hpp"
+#include "store/open_store.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -36,7 +35,6 @@ namespace mxw::cli {
 namespace {
 
 using store::entry_state;
-using store::quarantine_store;
 
 constexpr std::string_view usage = R"(usage: mxwarden [-c FILE] [--section.key=value ...] quarantine VERB ...
 
@@ -206,14 +204,16 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
     return f;
 }
 
-// The admin verbs read a store that may not exist yet (nothing was ever
-// quarantined); they must not create it, as root, with root's ownership,
-// before the MTA's ingest user gets to.
-std::optional<quarantine_store> open_existing(const base::config& cfg)
+store::store_location store_of(const base::config& cfg)
 {
-    if (!std::filesystem::exists(cfg.quarantine.database))
-        return std::nullopt;
-    return std::optional<quarantine_store>(std::in_place, cfg.quarantine.database, store::database::mode::read_write);
+    return {cfg.quarantine.database};
+}
+
+// The admin verbs read a store that may not exist yet (nothing was ever
+// quarantined): nullptr then.
+std::unique_ptr<store::quarantine> open_existing(const base::config& cfg)
+{
+    return store::open_quarantine(store_of(cfg), store::open_mode::existing);
 }
 
 // For show's multi-line text: quotes and backslashes stay as they are
@@ -373,11 +373,11 @@ int ingest(const verb_args& a, const base::config& cfg)
     // other ingests.
     e.evidence = ask_evidence(cfg, proto::address_domain(e.recipients.front()));
 
-    quarantine_store qs(cfg.quarantine.database);
+    auto qs = store::open_quarantine(store_of(cfg), store::open_mode::create);
     // The limit is measured here, once per ingest: "auto" follows the disk
     // as it fills or frees up without any process having to stay around.
-    auto limit = qs.max_bytes(cfg.quarantine.max_bytes);
-    auto r = qs.ingest(e, now(), proto::parse_quarantine_id(e.message), limit);
+    auto limit = qs->max_bytes(cfg.quarantine.max_bytes);
+    auto r = qs->ingest(e, now(), proto::parse_quarantine_id(e.message), limit);
     switch (r.what) {
     case store::ingest_result::kind::stored: std::cout << "quarantined as entry " << r.id << "\n"; break;
     case store::ingest_result::kind::duplicate: std::cout << "already quarantined as entry " << r.id << "\n"; break;
@@ -834,16 +834,16 @@ int run_quarantine(std::span<const std::string_view> global, std::span<const std
     } catch (const usage_error& e) {
         std::cerr << "mxwarden quarantine " << a.verb << ": " << e.what() << "\n" << usage;
         return EX_USAGE;
-    } catch (const store::sqlite_error& e) {
-        if (is_ingest)
-            return ingest_fail(e.what());
-        std::cerr << "mxwarden: quarantine store " << cfg->quarantine.database << ": " << e.what() << "\n";
-        return e.transient() ? EX_TEMPFAIL : EX_SOFTWARE;
     } catch (const store::schema_error& e) {
         if (is_ingest)
             return ingest_fail(e.what());
-        std::cerr << "mxwarden: quarantine store " << cfg->quarantine.database << ": " << e.what() << "\n";
+        std::cerr << "mxwarden: quarantine store " << store::describe(store_of(*cfg)) << ": " << e.what() << "\n";
         return EX_CONFIG;
+    } catch (const store::store_error& e) {
+        if (is_ingest)
+            return ingest_fail(e.what());
+        std::cerr << "mxwarden: quarantine store " << store::describe(store_of(*cfg)) << ": " << e.what() << "\n";
+        return e.transient() ? EX_TEMPFAIL : EX_SOFTWARE;
     } catch (const std::exception& e) {
         // Whatever went wrong, mail handed to ingest stays with the MTA.
         if (is_ingest)

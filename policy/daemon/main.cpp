@@ -18,7 +18,7 @@
 #include "net/socketmap_session.hpp"
 #include "proto/postfix_log.hpp"
 #include "proto/sanitize.hpp"
-#include "store/quarantine_store.hpp"
+#include "store/open_store.hpp"
 #include "store/route_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -288,25 +288,24 @@ int main(int argc, char** argv)
             if (ec)
                 return;
             bool purge = tick % 60 == 0;
-            asio::post(store_thread, [&, purge, db = cfg->quarantine.database, keep = cfg->quarantine.retention,
-                                      max = cfg->quarantine.max_bytes] {
+            asio::post(store_thread, [&, purge, where = store::store_location{cfg->quarantine.database},
+                                      keep = cfg->quarantine.retention, max = cfg->quarantine.max_bytes] {
                 std::string line;
                 daemon::quarantine_gauge g;
                 try {
-                    if (std::filesystem::exists(db)) {
-                        store::quarantine_store q(db, store::database::mode::read_write);
+                    if (auto q = store::open_quarantine(where, store::open_mode::existing)) {
                         if (purge) {
                             auto cutoff = std::chrono::duration_cast<std::chrono::seconds>(
                                               (std::chrono::system_clock::now() - keep).time_since_epoch())
                                               .count();
-                            if (auto n = q.purge(cutoff); n > 0)
+                            if (auto n = q->purge(cutoff); n > 0)
                                 line = "event=quarantine-purge removed=" + std::to_string(n);
                         }
-                        for (const auto& r : q.stats())
+                        for (const auto& r : q->stats())
                             if (r.state == store::entry_state::held)
                                 g.held.emplace_back(r.reason, r.count);
-                        g.bytes = q.usage().used_bytes;
-                        g.max_bytes = q.max_bytes(max);
+                        g.bytes = q->usage().used_bytes;
+                        g.max_bytes = q->max_bytes(max);
                     }
                     g.known = true;
                 } catch (const std::exception& e) {
