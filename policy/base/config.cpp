@@ -13,12 +13,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace po = boost::program_options;
 
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 69> options{{
+constexpr std::array<option_spec, 71> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
@@ -89,6 +91,11 @@ constexpr std::array<option_spec, 69> options{{
     {"quarantine.max-message-size", "52428800", "largest message the quarantine takes, in bytes"},
     {"quarantine.max-size", "auto", "most the store may hold, e.g. 500M or 10G (K, M, G, T: powers of 1024); auto = "
                                     "10G or 80% of (the store's file + the free disk space), whichever is lower"},
+    {"store.url", "", "a store the fleet shares: a PostgreSQL connection string or URI (postgresql://mxwarden@db/"
+                      "mxwarden; password from PGPASSFILE or passfile=, TLS as libpq does it); empty = SQLite on this "
+                      "machine (quarantine.database)"},
+    {"store.node", "", "this machine's name in a shared store (shown with each entry it quarantined); empty = the "
+                       "host name"},
     {"milter.listen", "inet:127.0.0.1:10042", "where mxwarden-milter listens for the MTA: inet:IP:PORT or unix:PATH "
                                               "(Sendmail's S=inet:10042@127.0.0.1)"},
     {"milter.policy", "", "the policy service the milter asks (inet:IP:PORT or unix:PATH); empty = listen.policy"},
@@ -215,6 +222,34 @@ bool valid_token(std::string_view s, std::string_view extra)
               extra.find(c) != std::string_view::npos))
             return false;
     return true;
+}
+
+// libpq itself judges the rest when it connects; this only refuses what
+// cannot be either of its two forms, so a typo fails at --check-config.
+bool valid_store_url(std::string_view url)
+{
+    if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
+        return true;
+    auto eq = url.find('=');
+    return eq != std::string_view::npos && eq > 0;
+}
+
+// The node name goes into every entry and every shared observation, and
+// into log lines: kept to a plain token.
+bool valid_node_name(std::string_view n)
+{
+    return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+               c == '_';
+    });
+}
+
+std::string host_name()
+{
+    std::array<char, 256> buf{};
+    if (gethostname(buf.data(), buf.size() - 1) != 0)
+        return "localhost";
+    return buf.data();
 }
 
 std::string absolute(const std::string& path, const std::string& cwd)
@@ -420,6 +455,12 @@ std::optional<config> build_config(const value_map& values, const std::string& c
     }
     q.max_message_bytes = c.count("quarantine.max-message-size");
     q.max_bytes = c.size_or_auto("quarantine.max-size");
+    cfg.store.url = c.str("store.url");
+    if (!cfg.store.url.empty() && !valid_store_url(cfg.store.url))
+        c.fail("store.url", "is not a PostgreSQL URI (postgresql://...) or connection string (host=... dbname=...)");
+    cfg.store.node = c.str("store.node").empty() ? host_name() : c.str("store.node");
+    if (!valid_node_name(cfg.store.node))
+        c.fail("store.node", "must be 1 to 64 letters, digits, '.', '-' or '_'");
 
     auto& m = cfg.milter;
     if (auto e = c.endpoint("milter.listen")) {

@@ -49,6 +49,12 @@ struct quarantine_settings {
     std::optional<std::uint64_t> max_bytes;
 };
 
+/// store.*: where the fleet's shared store is, and who this machine is in it.
+struct store_settings {
+    std::string url;   ///< empty: SQLite files on this machine
+    std::string node;  ///< store.node, or the host name
+};
+
 /// mxwarden-milter's own settings (the rest it shares: quarantine, routing).
 struct milter_settings {
     proto::endpoint listen{proto::endpoint::kind::inet, "127.0.0.1", 10042, ""};
@@ -82,6 +88,7 @@ struct config {
     engine::health_config health;  ///< delivery_failures is feedback.failures
     feedback_settings feedback;
     quarantine_settings quarantine;
+    store_settings store;
     milter_settings milter;
     bool deny_local_addresses = true;
     std::chrono::milliseconds probe_connect_timeout{10000};

@@ -355,6 +355,29 @@ TEST_CASE("feedback.source: none, the journal or a maillog_file", "[config]")
     CHECK(errors.empty());
 }
 
+TEST_CASE("store.url takes a PostgreSQL URI or connection string; store.node a plain name", "[config]")
+{
+    std::vector<std::string> errors;
+    auto def = base::build_config({}, cwd, errors);
+    REQUIRE(def);
+    CHECK(def->store.url.empty());
+    CHECK_FALSE(def->store.node.empty());  // the host name
+    for (const char* url : {"postgresql://mxwarden@db.example.net/mxwarden", "postgres://db/mxw",
+                            "host=/run/postgresql dbname=mxwarden"}) {
+        auto c = base::build_config({{"store.url", url}, {"store.node", "mta-2.example.net"}}, cwd, errors);
+        REQUIRE(c);
+        CHECK(c->store.url == url);
+        CHECK(c->store.node == "mta-2.example.net");
+    }
+    CHECK(errors.empty());
+    CHECK_FALSE(base::build_config({{"store.url", "mysql://db/mxw"}}, cwd, errors));
+    CHECK_FALSE(base::build_config({{"store.node", "a b"}}, cwd, errors));
+    CHECK_FALSE(base::build_config({{"store.node", std::string(65, 'n')}}, cwd, errors));
+    REQUIRE(errors.size() == 3);
+    CHECK(errors[0].starts_with("store.url: 'mysql://db/mxw' is not a PostgreSQL URI"));
+    CHECK(errors[1].starts_with("store.node: 'a b' must be"));
+}
+
 TEST_CASE("smart host mode without a smart host names the missing key", "[config]")
 {
     std::vector<std::string> errors;
