@@ -8,8 +8,8 @@ bad=0
 if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|base/|unbound\.h)' "$src/proto"; then
   echo "proto/ must depend on the standard library only"; bad=1
 fi
-if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|store/|dns/unbound|dns/lookup_queue|daemon/|base/|net/(listener|policy_session|control_session))' "$src/engine"; then
-  echo "engine/ must not include libunbound, SQLite, the daemon or sessions"; bad=1
+if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|libpq-fe\.h|store/|dns/unbound|dns/lookup_queue|daemon/|base/|net/(listener|policy_session|control_session))' "$src/engine"; then
+  echo "engine/ must not include libunbound, SQLite, libpq, the daemon or sessions"; bad=1
 fi
 if grep -rnE '#include +[<"]daemon/' "$src/net" "$src/cli" "$src/../plugin"; then
   echo "only mxwardend's main may include daemon/: shared plumbing lives in base/"; bad=1

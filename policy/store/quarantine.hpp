@@ -44,10 +44,15 @@ private:
     std::uint64_t limit_;
 };
 
-/// Who releases an entry: a process on this machine, and since when.
+/// Who releases an entry: a process, on which fleet member, and since when.
 struct release_claim {
     std::int64_t pid = 0;
     std::int64_t at = 0;
+    /// The fleet member whose process holds the claim, as the store reports
+    /// it (a pid says nothing on another machine); a backend claims for the
+    /// node it was opened as. Empty for SQLite: one machine. (The braces
+    /// keep `{pid, at}` free of a missing-initializer warning.)
+    std::string node{};
 };
 
 struct claim_result {
@@ -93,6 +98,7 @@ struct entry_summary {
     std::int64_t size = 0;
     std::string subject;
     std::int64_t attempts = 0;
+    std::string node{};  ///< the fleet member that took it; empty for SQLite
 };
 
 struct history_event {

@@ -1,10 +1,8 @@
 #include "store/quarantine_store.hpp"
 
-#include "proto/limits.hpp"
 #include "proto/mail_address.hpp"
-#include "proto/message_headers.hpp"
 #include "proto/sanitize.hpp"
-#include "proto/sha256.hpp"
+#include "store/entry_keys.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -205,40 +203,6 @@ void switch_to_incremental_vacuum(database& db)
     }
 }
 
-// The identity of one delivery by the MTA: the same queue file delivered to
-// the same recipients with the same bytes. Each part is length-prefixed so
-// no two different envelopes hash alike by shifting a separator.
-std::string fingerprint(const new_entry& e)
-{
-    proto::sha256 h;
-    auto part = [&h](std::string_view s) {
-        h.update(std::to_string(s.size()));
-        h.update(":");
-        h.update(s);
-    };
-    part(e.queue_id);
-    part(e.sender);
-    std::vector<std::string> rcpts = e.recipients;
-    std::sort(rcpts.begin(), rcpts.end());
-    part(std::to_string(rcpts.size()));
-    for (const auto& r : rcpts)
-        part(r);
-    part(e.message);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : h.finish()) {
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 15]);
-    }
-    return out;
-}
-
-std::string summary_field(std::string_view message, std::string_view name)
-{
-    auto v = proto::find_header(message, name);
-    return v ? v->substr(0, proto::max_summary_field_bytes) : std::string();
-}
-
 // The file and its directory are made before SQLite opens them: SQLite
 // creates files 0644, which would let every local user read quarantined
 // mail. The WAL and shared-memory files SQLite makes later copy the mode
@@ -399,7 +363,7 @@ ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std
 {
     if (e.recipients.empty())
         throw std::invalid_argument("quarantine_store::ingest: no recipient");
-    const std::string fp = fingerprint(e);
+    const std::string fp = delivery_fingerprint(e);
     const auto size = static_cast<std::int64_t>(e.message.size());
     transaction t(db_);
     {

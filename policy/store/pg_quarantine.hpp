@@ -1,0 +1,71 @@
+// store/pg_quarantine.hpp: the quarantine in a PostgreSQL database that a
+// fleet of MTAs shares, with the semantics of the SQLite store (see
+// store/quarantine.hpp): idempotent ingest, a returned message updating its
+// own entry, exactly one of several racing releases claiming an entry, now
+// across machines. Every entry records the node (fleet member) that took
+// it, every claim the node whose process holds it.
+//
+// The schema lives in the PostgreSQL schema `mxwarden`, versioned per
+// component in mxwarden.schema and migrated on open; see pg_quarantine.cpp.
+#pragma once
+#include "store/pg.hpp"
+#include "store/quarantine.hpp"
+
+#include <string>
+
+namespace mxw::store {
+
+/// The schema version of the quarantine tables this code writes.
+inline constexpr int pg_quarantine_schema_version = 1;
+
+/// One connection; use from one thread. Every method throws pg_error
+/// (transient() tells whether to retry) or schema_error.
+class pg_quarantine final : public quarantine {
+public:
+    /// Connects with `conninfo` (a libpq connection string or URI) and
+    /// migrates the schema if it is older than this code's; a newer one
+    /// throws schema_error. `node` names this fleet member in the entries
+    /// it takes and the claims it makes.
+    pg_quarantine(const std::string& conninfo, std::string node);
+
+    ingest_result ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id = std::nullopt,
+                         std::optional<std::uint64_t> max_bytes = std::nullopt) override;
+    std::vector<entry_summary> list(const list_filter& f) override;
+    std::optional<entry_details> find(std::int64_t id) override;
+    std::optional<std::string> message(std::int64_t id) override;
+    /// Claims for this node; `mine.node` is not read.
+    claim_result claim_release(std::int64_t id, const release_claim& mine,
+                               const std::function<bool(const release_claim&)>& is_stale) override;
+    /// The claim must be this node's and `pid`'s.
+    bool mark_released(std::int64_t id, std::int64_t pid, std::int64_t attempts_at_release, std::int64_t now,
+                       std::string_view detail) override;
+    /// The claim must be this node's and `pid`'s.
+    void record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now, std::string_view error) override;
+    bool remove(std::int64_t id, std::int64_t now) override;
+    std::size_t purge(std::int64_t cutoff, bool include_held = false) override;
+    std::vector<stats_row> stats() override;
+    /// file_bytes: what the quarantine's tables and indexes take on the
+    /// server (compressed, with dead rows autovacuum has yet to reuse);
+    /// used_bytes: the bytes of the messages still held, which the limit
+    /// counts.
+    store_usage usage() override;
+    /// `configured`, or unset, no limit: the database's size and disk are
+    /// its administrator's to watch, not one node's.
+    std::uint64_t max_bytes(std::optional<std::uint64_t> configured) override;
+
+    [[nodiscard]] pg_connection& connection() noexcept { return conn_; }
+
+private:
+    void add_history(std::int64_t id, std::int64_t at, std::string_view event, std::string_view detail);
+    void insert_recipients(std::int64_t id, const std::vector<std::string>& rcpts);
+    pg_connection conn_;
+    std::string node_;
+};
+
+/// Brings the quarantine tables of `c` to the current version, in one
+/// transaction under an advisory lock, so nodes starting together migrate
+/// once. Throws schema_error for a version above the known one, pg_error
+/// on failure.
+void migrate_pg_quarantine(pg_connection& c);
+
+}  // namespace mxw::store
