@@ -338,7 +338,7 @@ void check_daemon(const base::config& cfg, std::vector<finding>& out)
 
 void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 {
-    const store::store_location where{cfg.quarantine.database};
+    const store::store_location where{cfg.quarantine.database, cfg.store.url, cfg.store.node};
     const auto db = store::describe(where);
     try {
         auto q = store::open_quarantine(where, store::open_mode::read_only);

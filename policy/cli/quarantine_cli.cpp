@@ -206,7 +206,7 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
 
 store::store_location store_of(const base::config& cfg)
 {
-    return {cfg.quarantine.database};
+    return {cfg.quarantine.database, cfg.store.url, cfg.store.node};
 }
 
 // The admin verbs read a store that may not exist yet (nothing was ever
@@ -256,6 +256,8 @@ void summary_json(proto::json_writer& w, const store::entry_summary& s)
     w.key("sender").value(s.sender);
     w.key("first_recipient").value(s.first_recipient).key("recipient_count").value(s.recipient_count);
     w.key("size").value(s.size).key("subject").value(s.subject).key("attempts").value(s.attempts);
+    if (!s.node.empty())
+        w.key("node").value(s.node);
 }
 
 // ---- ingest ----------------------------------------------------------------
@@ -409,13 +411,18 @@ int list(const verb_args& a, const base::config& cfg)
     }
     auto t = now();
     std::ostringstream out;
+    // A shared store lists every node's entries: say which took each.
+    const bool fleet = !cfg.store.url.empty();
     out << std::left << std::setw(7) << "ID" << std::setw(20) << "QUEUED (UTC)" << std::setw(6) << "AGE"
-        << std::setw(9) << "STATE" << std::setw(16) << "REASON" << std::setw(28) << "SENDER" << std::setw(34)
+        << std::setw(9) << "STATE" << (fleet ? "NODE            " : "") << std::setw(16) << "REASON" << std::setw(28) << "SENDER" << std::setw(34)
         << "RECIPIENT" << std::setw(7) << "SIZE"
         << "SUBJECT\n";
     for (const auto& s : rows) {
         out << std::setw(7) << s.id << std::setw(20) << format_time(s.created) << std::setw(6)
-            << format_age(t - s.created) << std::setw(9) << store::to_string(s.state) << std::setw(16)
+            << format_age(t - s.created) << std::setw(9) << store::to_string(s.state);
+        if (fleet)
+            out << std::setw(16) << proto::sanitize(s.node, 15);
+        out << std::setw(16)
             << proto::sanitize(s.reason, 15) << std::setw(28)
             << (s.sender.empty() ? std::string("<>") : proto::sanitize(s.sender, 26)) << std::setw(34)
             << recipients_column(s) << std::setw(7) << format_size(s.size) << proto::sanitize(s.subject, 60) << "\n";
@@ -492,6 +499,8 @@ int show(const verb_args& a, const base::config& cfg)
     if (!d->reason_text.empty())
         out << ": " << proto::sanitize(d->reason_text, 1000);
     out << "\n  queue id     " << (d->queue_id.empty() ? "-" : proto::sanitize(d->queue_id)) << "\n";
+    if (!s.node.empty())
+        out << "  taken by     " << proto::sanitize(s.node) << "\n";
     out << "  sender       <" << proto::sanitize(s.sender) << ">\n";
     for (std::size_t i = 0; i < d->recipients.size(); ++i)
         out << (i == 0 ? "  recipients   <" : "               <") << proto::sanitize(d->recipients[i]) << ">\n";
@@ -588,18 +597,23 @@ int stats(const verb_args& a, const base::config& cfg)
 
 // A release that crashed (or was killed) after claiming its entry leaves it
 // "releasing". The claim is stale, and the entry releasable again, once its
-// process is gone (the store is a local file, so the pid is one of this
-// machine's) or an hour has passed. The hour bounds the case of a pid
+// process is gone (a claim of this machine's, the only kind a SQLite file
+// has; another fleet node's pid cannot be checked from here) or an hour
+// has passed. The hour bounds the case of a pid
 // reused by an unrelated process; it is far longer than one send takes
 // (the SMTP path's deadlines add up to about 12 minutes; the MTA's
 // sendmail queues locally in well under a second), so only a release hung
 // that long can see its entry taken over while it still runs.
 constexpr std::int64_t claim_stale_after_seconds = 3600;
 
-bool claim_is_stale(const store::release_claim& c, std::int64_t at)
+bool claim_is_stale(const store::release_claim& c, std::int64_t at, const base::config& cfg)
 {
     if (at - c.at > claim_stale_after_seconds)
         return true;
+    // Another node's process cannot be looked at from here: its claim
+    // stands until the hour is up.
+    if (!c.node.empty() && c.node != cfg.store.node)
+        return false;
     if (c.pid <= 0 || c.pid > std::numeric_limits<pid_t>::max())
         return true;
     // EPERM: alive, but another user's (root released, the admin looks).
@@ -682,11 +696,11 @@ int release(const verb_args& a, const base::config& cfg)
         // the start of this run: a long --all-matching must not hand out
         // claims that already look an hour old.
         const store::release_claim mine{pid, now()};
-        auto c = qs->claim_release(id, mine, [&](const store::release_claim& h) { return claim_is_stale(h, now()); });
+        auto c = qs->claim_release(id, mine, [&](const store::release_claim& h) { return claim_is_stale(h, now(), cfg); });
         if (c.what != store::claim_result::kind::claimed) {
             if (c.what == store::claim_result::kind::busy)
                 std::cerr << "mxwarden: entry " << id << " is already being released (by pid " << c.holder->pid
-                          << " since " << format_time(c.holder->at) << " UTC); not released\n";
+                          << (c.holder->node.empty() ? "" : " on " + proto::sanitize(c.holder->node)) << " since " << format_time(c.holder->at) << " UTC); not released\n";
             else if (c.what == store::claim_result::kind::not_held && c.state == entry_state::released)
                 std::cerr << "mxwarden: entry " << id << " was already released; not released again\n";
             else

@@ -288,7 +288,7 @@ int main(int argc, char** argv)
             if (ec)
                 return;
             bool purge = tick % 60 == 0;
-            asio::post(store_thread, [&, purge, where = store::store_location{cfg->quarantine.database},
+            asio::post(store_thread, [&, purge, where = store::store_location{cfg->quarantine.database, cfg->store.url, cfg->store.node},
                                       keep = cfg->quarantine.retention, max = cfg->quarantine.max_bytes] {
                 std::string line;
                 daemon::quarantine_gauge g;

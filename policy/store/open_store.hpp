@@ -11,6 +11,8 @@ namespace mxw::store {
 /// What the configuration says about the store.
 struct store_location {
     std::string sqlite_path;  ///< quarantine.database: the SQLite file
+    std::string url;          ///< store.url: PostgreSQL, shared by a fleet; empty: the SQLite file
+    std::string node;         ///< store.node: this machine's name in the shared store
 };
 
 enum class open_mode {
@@ -19,13 +21,15 @@ enum class open_mode {
     read_only,  ///< doctor
 };
 
-/// The quarantine at `where`, migrated. nullptr when `m` is not create and
-/// there is no store yet: the admin verbs must not create it, as root and
-/// with root's ownership, before the MTA's ingest user gets to. Throws
-/// store_error.
+/// The quarantine at `where`, migrated. For SQLite, nullptr when `m` is
+/// not create and there is no file yet: the admin verbs must not create
+/// it, as root and with root's ownership, before the MTA's ingest user
+/// gets to. A PostgreSQL store always exists (its tables are made on first
+/// use by whoever comes first). Throws store_error.
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m);
 
-/// Where the quarantine is, for messages.
+/// Where the quarantine is, for messages: the file, or the PostgreSQL
+/// server and database (never a password).
 std::string describe(const store_location& where);
 
 }  // namespace mxw::store
