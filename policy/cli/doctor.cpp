@@ -374,7 +374,10 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
                                  : ""});
     } catch (const std::exception& e) {
         out.push_back({"quarantine", db, level::fail, std::string("cannot read: ") + e.what(),
-                       "check the file's owner and mode"});
+                       cfg.store.url.empty() ? "check the file's owner and mode"
+                                             : "check store.url, that PostgreSQL runs, and that it lets this node "
+                                               "in (pg_hba.conf, the password file); meanwhile ingest answers 75 "
+                                               "and Postfix keeps the mail"});
     }
 }
 

@@ -203,6 +203,17 @@ int main(int argc, char** argv)
             std::cerr << "mxwardend: config: " << why << "\n";
             return EX_CONFIG;
         }
+        // A store written by a newer mxwarden is refused here, before the
+        // start; one that is down only warns (routing works without it).
+        const store::store_location where{cfg->quarantine.database, cfg->store.url, cfg->store.node};
+        auto st = store::check_store(where);
+        if (st.what == store::store_check::kind::newer) {
+            std::cerr << "mxwardend: config: store " << store::describe(where) << ": " << st.detail << "\n";
+            return EX_CONFIG;
+        }
+        if (st.what == store::store_check::kind::unreachable)
+            std::cerr << "mxwardend: config: warning: store " << store::describe(where)
+                      << " is unreachable now: " << proto::sanitize(st.detail, 300) << "\n";
         for (const auto& w : base::config_warnings(*cfg))
             std::cerr << "mxwardend: config: warning: " << w << "\n";
         std::cout << "mxwardend: configuration OK ("

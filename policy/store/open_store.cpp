@@ -22,6 +22,39 @@ std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mo
     return std::make_unique<quarantine_store>(where.sqlite_path, mode);
 }
 
+store_check check_store(const store_location& where)
+{
+    if (where.url.empty()) {
+        if (!std::filesystem::exists(where.sqlite_path))
+            return {store_check::kind::absent, "no quarantine file yet"};
+        try {
+            quarantine_store q(where.sqlite_path, database::mode::read_only);
+            return {store_check::kind::ok, "SQLite"};
+        } catch (const schema_error& e) {
+            return {store_check::kind::newer, e.what()};
+        } catch (const store_error& e) {
+            return {store_check::kind::unreachable, e.what()};
+        }
+    }
+    try {
+        pg_connection c(where.url);
+        if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0) == false)
+            return {store_check::kind::absent, "no mxwarden tables yet"};
+        auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'quarantine'");
+        if (r.rows() == 0)
+            return {store_check::kind::absent, "no quarantine tables yet"};
+        auto v = r.integer(0, 0);
+        std::string at = "schema version " + std::to_string(v);
+        if (v > pg_quarantine_schema_version)
+            return {store_check::kind::newer, at + ", newer than this mxwarden's " +
+                                                  std::to_string(pg_quarantine_schema_version) +
+                                                  " (was it written by a newer mxwarden?)"};
+        return {store_check::kind::ok, "PostgreSQL, " + at};
+    } catch (const store_error& e) {
+        return {store_check::kind::unreachable, e.what()};
+    }
+}
+
 std::string describe(const store_location& where)
 {
     if (where.url.empty())

@@ -28,6 +28,19 @@ enum class open_mode {
 /// use by whoever comes first). Throws store_error.
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m);
 
+/// What a look at the store finds, without changing it (no migration, no
+/// file created): for `mxwardend --check-config` and doctor.
+struct store_check {
+    enum class kind {
+        ok,           ///< reachable, at this code's schema version or an older one it will migrate
+        absent,       ///< nothing there yet (made on first use)
+        unreachable,  ///< cannot connect or read now: routing goes on, ingest answers 75
+        newer,        ///< written by a newer mxwarden: this one refuses it
+    } what = kind::ok;
+    std::string detail;
+};
+store_check check_store(const store_location& where);
+
 /// Where the quarantine is, for messages: the file, or the PostgreSQL
 /// server and database (never a password).
 std::string describe(const store_location& where);

@@ -135,6 +135,14 @@ for ((i = 1; i <= 20; i++)); do
 done
 deferred() { mxw_postfix_log "$pfa" | grep_all 'status=deferred .*quarantine unavailable'; }
 mxw_poll 30 deferred || fail "no ingest was deferred while PostgreSQL was down"
+# Meanwhile doctor and --check-config say so (a store that is down is a warning for the daemon, not an error).
+"$MXW_BUILD/mxwarden" -c "$work/node1.conf" doctor >"$work/doctor-down.txt" 2>&1 || true
+grep -q 'quarantine.*cannot read' "$work/doctor-down.txt" || fail "doctor does not report the unreachable store"
+grep -q 'that PostgreSQL runs' "$work/doctor-down.txt" || fail "doctor does not say what to check"
+"$MXW_BUILD/mxwardend" -c "$work/node1.conf" --check-config >"$work/check-down.txt" 2>&1 ||
+    fail "--check-config failed while only the store was down: $(cat "$work/check-down.txt")"
+grep -q 'warning: store postgresql .* is unreachable now' "$work/check-down.txt" ||
+    fail "--check-config does not warn about the unreachable store: $(cat "$work/check-down.txt")"
 mxw_restart_pg
 postqueue -c "$pfa/etc" -f
 all_stored() {
@@ -203,6 +211,18 @@ printf 'Subject: half\n\nthe whole message\n' |
     node 2 ingest --queue-id HALF --reason crash --sender a@example.org -- b@example.org >/dev/null ||
     fail "the retried ingest failed"
 [[ $(count_subject half) == 1 ]] || fail "the retried ingest did not store the message once"
+
+echo "--- 6. a schema newer than this mxwarden"
+"$MXW_BUILD/mxwardend" -c "$work/node1.conf" --check-config >/dev/null 2>&1 || fail "--check-config failed"
+mxw_psql "UPDATE mxwarden.schema SET version = version + 100 WHERE component = 'quarantine'"
+rc=0
+"$MXW_BUILD/mxwardend" -c "$work/node1.conf" --check-config >"$work/check-newer.txt" 2>&1 || rc=$?
+((rc == 78)) || fail "--check-config of a newer schema exited $rc, want 78"
+grep -q 'newer than this mxwarden' "$work/check-newer.txt" || fail "no word of the newer schema: $(cat "$work/check-newer.txt")"
+rc=0
+printf 'Subject: newer\n\nx\n' | node 2 ingest --reason newer --sender a@example.org -- b@example.org >"$work/newer.out" || rc=$?
+((rc == 75)) || fail "ingest into a newer schema exited $rc, want 75 (the MTA keeps the mail)"
+mxw_psql "UPDATE mxwarden.schema SET version = version - 100 WHERE component = 'quarantine'"
 
 ((failures == 0)) || { echo "--- maillog A" >&2; mxw_postfix_log "$pfa" | tail -n 40 >&2; }
 mxw_finish
