@@ -59,8 +59,12 @@ socketmap) and reports READY, STATUS and watchdog pings.
 /// What one Postfix delivery attempt tells the health table.
 engine::observation delivery_observation(const proto::delivery_event& ev)
 {
-    return {engine::health_source::delivery, ev.outcome == proto::delivery_outcome::sent,
-            std::string(proto::to_string(ev.outcome)), ev.stage, ev.detail};
+    return {.source = engine::health_source::delivery,
+            .ok = ev.outcome == proto::delivery_outcome::sent,
+            .outcome = std::string(proto::to_string(ev.outcome)),
+            .stage = ev.stage,
+            .detail = ev.detail,
+            .node = ""};
 }
 
 std::string feedback_name(const base::feedback_settings& f)
