@@ -5,6 +5,16 @@
 #include <filesystem>
 
 namespace mxw::store {
+namespace {
+
+/// A store.url this build has no backend for: no retry helps.
+class no_backend : public store_error {
+public:
+    using store_error::store_error;
+    [[nodiscard]] bool transient() const noexcept override { return false; }
+};
+
+}  // namespace
 
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m)
 {
@@ -14,6 +24,13 @@ std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mo
                 : m == open_mode::existing ? database::mode::read_write
                                            : database::mode::read_only;
     return std::make_unique<quarantine_store>(where.sqlite_path, mode);
+}
+
+std::unique_ptr<fleet_state> open_fleet_state(const std::string&, const std::string&)
+{
+    // The PostgreSQL backend (store/pg.hpp) comes with the quarantine's;
+    // until then a fleet node routes alone, from route_store.
+    throw no_backend("store.url is set, but this mxwardend has no PostgreSQL support");
 }
 
 std::string describe(const store_location& where)

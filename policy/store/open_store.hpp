@@ -1,6 +1,7 @@
 // store/open_store.hpp: where the stores are, and the one place that picks
 // a backend for them. Callers hold the interfaces only.
 #pragma once
+#include "store/fleet_state.hpp"
 #include "store/quarantine.hpp"
 
 #include <memory>
@@ -24,6 +25,11 @@ enum class open_mode {
 /// with root's ownership, before the MTA's ingest user gets to. Throws
 /// store_error.
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m);
+
+/// The fleet's shared routing state at `url` (store.url), as `node`
+/// (store.node), its schema migrated. Connects at once: throws store_error,
+/// transient when the database cannot be reached now.
+std::unique_ptr<fleet_state> open_fleet_state(const std::string& url, const std::string& node);
 
 /// Where the quarantine is, for messages.
 std::string describe(const store_location& where);
