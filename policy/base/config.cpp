@@ -617,7 +617,7 @@ std::vector<std::string> changed_keys(const value_map& before, const value_map& 
 bool needs_restart(std::string_view key) noexcept
 {
     return key.starts_with("listen.") || key == "daemon.state-dir" || key == "log.target" ||
-           key == "policy.cache-size";
+           key == "policy.cache-size" || key.starts_with("store.");
 }
 
 }  // namespace mxw::base

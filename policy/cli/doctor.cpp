@@ -336,6 +336,23 @@ void check_daemon(const base::config& cfg, std::vector<finding>& out)
     }
 }
 
+// The fleet's shared store: reachable or not. The URL is not shown (it
+// may carry a password); store.node is.
+void check_fleet_store(const base::config& cfg, std::vector<finding>& out)
+{
+    if (cfg.store.url.empty())
+        return;
+    const std::string what = "store.url as " + cfg.store.node;
+    try {
+        store::open_fleet_state(cfg.store.url, cfg.store.node);
+        out.push_back({"store", what, level::ok, "reachable", ""});
+    } catch (const store::store_error& e) {
+        out.push_back({"store", what, e.transient() ? level::warn : level::fail,
+                       std::string("not reachable: ") + e.what(),
+                       e.transient() ? "nodes route from what each knows alone until the database is back" : ""});
+    }
+}
+
 void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 {
     const store::store_location where{cfg.quarantine.database, cfg.store.url, cfg.store.node};
@@ -488,6 +505,7 @@ int run_doctor(std::span<const std::string_view> global, std::span<const std::st
     check_identity(*o, servers, all);
     check_postfix(*o, *cfg, all);
     check_daemon(*cfg, all);
+    check_fleet_store(*cfg, all);
     check_quarantine(*cfg, all);
     print(all, o->json);
     bool failed = std::any_of(all.begin(), all.end(), [](const finding& f) { return f.lvl == level::fail; });

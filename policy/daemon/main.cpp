@@ -5,6 +5,7 @@
 #include "base/args.hpp"
 #include "base/config.hpp"
 #include "base/logging.hpp"
+#include "daemon/fleet_link.hpp"
 #include "daemon/status.hpp"
 #include "daemon/systemd.hpp"
 #include "dns/resolver_switch.hpp"
@@ -59,8 +60,12 @@ socketmap) and reports READY, STATUS and watchdog pings.
 /// What one Postfix delivery attempt tells the health table.
 engine::observation delivery_observation(const proto::delivery_event& ev)
 {
-    return {engine::health_source::delivery, ev.outcome == proto::delivery_outcome::sent,
-            std::string(proto::to_string(ev.outcome)), ev.stage, ev.detail};
+    return {.source = engine::health_source::delivery,
+            .ok = ev.outcome == proto::delivery_outcome::sent,
+            .outcome = std::string(proto::to_string(ev.outcome)),
+            .stage = ev.stage,
+            .detail = ev.detail,
+            .node = ""};
 }
 
 std::string feedback_name(const base::feedback_settings& f)
@@ -258,24 +263,81 @@ int main(int argc, char** argv)
                           [&log](engine::router::severity s, const std::string& line) { log.write(to_level(s), line); });
     // Last-known-good routes: loaded before serving (a restart during a DNS
     // outage still routes, seed 000), written on their own thread so the
-    // loop never waits on the disk.
+    // loop never waits on the disk. In a fleet (store.url) they come from
+    // the fleet, whose newest route per destination any node may have
+    // saved; this machine's routes.db is still written, and used when the
+    // fleet's database cannot be reached at start.
+    std::unique_ptr<store::fleet_state> fleet;
+    std::vector<store::saved_route> saved;
+    bool from_fleet = false;
+    if (!cfg->store.url.empty()) {
+        try {
+            fleet = store::open_fleet_state(cfg->store.url, cfg->store.node);
+            saved = fleet->load_routes(cfg->routing.max_destinations);
+            from_fleet = true;
+        } catch (const store::store_error& e) {
+            log.error("event=fleet-routes-unavailable error=" + proto::log_value(e.what()) + " routes-from=routes.db");
+            fleet.reset();
+        }
+    }
     std::unique_ptr<store::route_store> routes;
     try {
         routes = std::make_unique<store::route_store>(cfg->state_dir + "/routes.db");
-        std::vector<engine::router::saved_route> restored;
-        for (const auto& r : routes->load(cfg->routing.max_destinations))
-            restored.push_back(from_saved(r));
-        router.restore(restored);
-        log.info("event=routes-restored count=" + std::to_string(restored.size()));
+        if (!from_fleet)
+            saved = routes->load(cfg->routing.max_destinations);
     } catch (const store::sqlite_error& e) {
         // Routing works without it, only not through a restart in an outage.
         log.error("event=route-store-error error=" + proto::log_value(e.what()) + " persist=no");
         routes.reset();
     }
+    {
+        std::vector<engine::router::saved_route> restored;
+        for (const auto& r : saved)
+            restored.push_back(from_saved(r));
+        router.restore(restored);
+        log.info("event=routes-restored count=" + std::to_string(restored.size()) +
+                 " from=" + (from_fleet ? "fleet" : "routes.db"));
+    }
     asio::thread_pool store_thread(1);
-    if (routes) {
+    // The fleet's shared health and routes: this node's own observations
+    // and route changes go out, the other nodes' come in to the health
+    // table (marked with their node, so they never go out again).
+    std::unique_ptr<daemon::fleet_link> fleet_link;
+    if (!cfg->store.url.empty()) {
+        auto wall_ms = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        };
+        // A node that starts learns what the fleet found within the longest
+        // backoff: anything older has been probed again since.
+        const store::fleet_cursor since{
+            0, wall_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(cfg->health.max_backoff).count()};
+        fleet_link = std::make_unique<daemon::fleet_link>(
+            io.get_executor(), store_thread.get_executor(),
+            [url = cfg->store.url, node = cfg->store.node] { return store::open_fleet_state(url, node); },
+            std::move(fleet), cfg->store.node, since, daemon::fleet_settings{},
+            [&health, wall_ms](std::vector<store::shared_observation> in) {
+                const auto now = dns::clock::now();
+                const auto wall_now = wall_ms();
+                for (const auto& s : in)
+                    if (auto r = daemon::from_shared(s, wall_now, now))
+                        health.observe(r->address, r->what, r->at);
+            },
+            [&log](base::log_level l, const std::string& line) { log.write(l, line); });
+        health.on_local_observation([&fleet_link, wall_ms](const std::string& address, const engine::observation& o) {
+            fleet_link->publish(daemon::to_shared(address, o, wall_ms()));
+        });
+        fleet_link->start();
+    }
+    if (routes || fleet_link) {
         router.on_route_changed([&](const engine::router::saved_route& r) {
-            asio::post(store_thread, [&, row = to_saved(r)] {
+            auto row = to_saved(r);
+            if (fleet_link)
+                fleet_link->save_route(row);
+            if (!routes)
+                return;
+            asio::post(store_thread, [&, row = std::move(row)] {
                 try {
                     routes->save(row);
                 } catch (const store::sqlite_error& e) {
@@ -415,7 +477,7 @@ int main(int argc, char** argv)
         return up.substr(up.rfind('=') + 1);
     };
     std::string dns_transport = transport_of();
-    net::metrics_service metrics{[&] { return daemon::metrics_text(count, qgauge, dns_transport); }};
+    net::metrics_service metrics{[&] { return daemon::metrics_text(count, qgauge, dns_transport, fleet_link ? &fleet_link->counts() : nullptr); }};
     net::connection_count metrics_conns{16};
 
     // Each listener from systemd's socket of the same name when there is
@@ -523,6 +585,7 @@ int main(int argc, char** argv)
         next->listen_control = cfg->listen_control;
         next->listen_metrics = cfg->listen_metrics;
         next->policy.cache_max_entries = cfg->policy.cache_max_entries;
+        next->store = cfg->store;  // the fleet link is made at start
         for (const auto& k : later) {
             if (auto it = values.find(k); it != values.end())
                 fresh.values.insert_or_assign(k, it->second);
@@ -593,6 +656,8 @@ int main(int argc, char** argv)
         for (auto& l : listeners)
             l->close();
         upkeep_timer.cancel();
+        if (fleet_link)
+            fleet_link->stop();
         policy.sessions.drain();
         socketmap.sessions.drain();
         drain_wait(std::chrono::steady_clock::now() + cfg->drain_timeout);

@@ -47,7 +47,8 @@ std::string status_text(bool json, const counters& c)
            "probes running:          " + std::to_string(c.router.probes_running()) + "\n";
 }
 
-std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport)
+std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport,
+                         const fleet_counts* fleet)
 {
     using engine::outcome;
     proto::prometheus_writer w;
@@ -120,6 +121,20 @@ std::string metrics_text(const counters& c, const quarantine_gauge& q, const std
         w.sample("mxwarden_quarantine_bytes", static_cast<double>(q.bytes));
         w.family("mxwarden_quarantine_max_bytes", "gauge", "The store's size limit (quarantine.max-size)");
         w.sample("mxwarden_quarantine_max_bytes", static_cast<double>(q.max_bytes));
+    }
+    if (fleet) {
+        // Alert on mxwarden_store_up == 0: the node routes from what it
+        // knows alone, and dropped grows once its queue is full.
+        w.family("mxwarden_store_up", "gauge", "1 when the last round trip to the fleet's store (store.url) worked");
+        w.sample("mxwarden_store_up", fleet->up ? 1.0 : 0.0);
+        w.family("mxwarden_fleet_observations_total", "counter",
+                 "Host health observations shared with the fleet, by direction");
+        w.sample("mxwarden_fleet_observations_total", static_cast<double>(fleet->sent), {{"direction", "sent"}});
+        w.sample("mxwarden_fleet_observations_total", static_cast<double>(fleet->received),
+                 {{"direction", "received"}});
+        w.family("mxwarden_fleet_dropped_total", "counter",
+                 "Observations and route changes dropped while the fleet's store was unreachable");
+        w.sample("mxwarden_fleet_dropped_total", static_cast<double>(fleet->dropped));
     }
     return w.str();
 }

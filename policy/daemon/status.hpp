@@ -2,6 +2,7 @@
 // (text or JSON), the Prometheus metrics, and systemd's one-line STATUS=.
 // Read-only views of the loop's objects; loop thread only.
 #pragma once
+#include "daemon/fleet_link.hpp"
 #include "dns/resolver_switch.hpp"
 #include "engine/health.hpp"
 #include "engine/policy_engine.hpp"
@@ -51,7 +52,9 @@ struct quarantine_gauge {
 };
 
 std::string status_text(bool json, const counters& c);
-std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport);
+/// `fleet`: the link to the fleet's store, nullptr without store.url.
+std::string metrics_text(const counters& c, const quarantine_gauge& q, const std::string& transport,
+                         const fleet_counts* fleet);
 /// One line for systemd's STATUS= (shown by `systemctl status`).
 std::string status_line(const counters& c);
 

@@ -114,10 +114,18 @@ void health_table::mark_dead(entry& e, time_point now)
 
 void health_table::observe(const std::string& address, const observation& o, time_point now)
 {
+    const bool remote = !o.node.empty();
+    if (!remote && on_local_)
+        on_local_(address, o);
     entry* found = slot(address, now);
     if (!found)
         return;
     entry& e = *found;
+    // Nodes publish in batches and fetch by polling: another node's news
+    // can arrive after this node learned something newer itself.
+    if (remote && now < e.observed_at)
+        return;
+    e.observed_at = std::max(e.observed_at, now);
     if (e.recent.size() >= recent_kept)
         e.recent.erase(e.recent.begin());
     e.recent.push_back({o, now});
@@ -182,6 +190,8 @@ std::string format_recent(const health_table::entry& e, health_table::time_point
         out += o.outcome;
         if (!o.stage.empty())
             out += "@" + o.stage;
+        if (!o.node.empty())
+            out += " on " + proto::sanitize(o.node, 64);
         out += ' ' + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - it->at).count()) + "s ago";
         if (!o.detail.empty())
             out += ": " + proto::sanitize(o.detail, 120);

@@ -6,11 +6,14 @@
 // Postfix's own delivery attempts (net/log_follower + proto/postfix_log).
 // A probe only sees the greeting; a host that greets and then fails real
 // deliveries is found only by the second source, and a good probe must not
-// undo what deliveries showed.
+// undo what deliveries showed. In a fleet (issue 12) other nodes' findings
+// come in through the same input, marked with the node that made them:
+// they count like local ones of the same source, newest first.
 #pragma once
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +58,8 @@ struct observation {
     /// "end-of-data") mean it greets but fails deliveries. "" for successes.
     std::string stage;
     std::string detail;  ///< unsanitized (sanitize when showing)
+    /// The fleet node that made it (store.node); empty: this node.
+    std::string node;
 };
 
 /// The observation a probe result is.
@@ -87,6 +92,9 @@ public:
         probe_result last;              ///< the last probe's result
         time_point probed_at{};         ///< when it finished; epoch: never probed
         time_point next_probe{};        ///< not before this
+        /// When the newest observation applied was made: another node's
+        /// older news must not undo it.
+        time_point observed_at{};
         std::uint32_t failures = 0;     ///< consecutive, either source: drives the backoff
         std::uint32_t delivery_failures = 0;  ///< consecutive delivery failures after the greeting
         /// Dead because deliveries failed after the greeting: a good probe
@@ -116,8 +124,19 @@ public:
     void record(const std::string& address, const probe_result& r, time_point now);
     void abandon(const std::string& address);
     /// The one input: what a probe or a delivery showed about `address`.
-    /// A delivery to an address the table is full without is dropped.
+    /// `now` is when it was made: the present for this node's own; for
+    /// another node's, the time it was made there, on this clock, so that
+    /// the backoff runs from then. Another node's observation older than
+    /// the entry's newest is ignored. A delivery to an address the table
+    /// is full without is dropped.
     void observe(const std::string& address, const observation& o, time_point now);
+    /// Called with each of this node's own observations (node empty) as it
+    /// comes in, whatever it changes: what the fleet gets to see. Another
+    /// node's never goes out again, so nothing echoes.
+    void on_local_observation(std::function<void(const std::string&, const observation&)> f)
+    {
+        on_local_ = std::move(f);
+    }
 
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
     [[nodiscard]] const std::unordered_map<std::string, entry>& entries() const noexcept { return entries_; }
@@ -130,11 +149,14 @@ private:
 
     health_config cfg_;
     std::unordered_map<std::string, entry> entries_;
+    std::function<void(const std::string&, const observation&)> on_local_;
 };
 
 /// An entry's recent observations, newest first, one per line, for
-/// `mxwarden route`: "delivery lost@ehlo 3m ago: <detail>". Each line is
-/// prefixed with `indent`; details are sanitized and cut to 120 bytes.
+/// `mxwarden route`: "delivery lost@ehlo 180s ago: <detail>", or "probe
+/// banner-timeout@greeting on mta-1 180s ago: ..." for another node's.
+/// Each line is prefixed with `indent`; node names and details are
+/// sanitized, details cut to 120 bytes.
 std::string format_recent(const health_table::entry& e, health_table::time_point now, std::string_view indent);
 
 }  // namespace mxw::engine

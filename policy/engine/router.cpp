@@ -126,7 +126,7 @@ asio::awaitable<std::string> router::explain(const std::string& domain_in, bool 
                     for (auto it = e->recent.rbegin(); it != e->recent.rend(); ++it) {
                         const observation& o = it->what;
                         w.begin_object().key("source").value(to_string(o.source)).key("ok").value(o.ok);
-                        w.key("outcome").value(o.outcome).key("stage").value(o.stage);
+                        w.key("outcome").value(o.outcome).key("stage").value(o.stage).key("node").value(o.node);
                         w.key("age_seconds").value(seconds(now - it->at)).key("detail").value(o.detail).end_object();
                     }
                     w.end_array();

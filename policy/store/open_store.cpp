@@ -9,6 +9,16 @@
 #include <libpq-fe.h>
 
 namespace mxw::store {
+namespace {
+
+/// A store.url this build has no backend for: no retry helps.
+class no_backend : public store_error {
+public:
+    using store_error::store_error;
+    [[nodiscard]] bool transient() const noexcept override { return false; }
+};
+
+}  // namespace
 
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m)
 {
@@ -53,6 +63,13 @@ store_check check_store(const store_location& where)
     } catch (const store_error& e) {
         return {store_check::kind::unreachable, e.what()};
     }
+}
+
+std::unique_ptr<fleet_state> open_fleet_state(const std::string&, const std::string&)
+{
+    // The PostgreSQL backend (store/pg.hpp) comes with the quarantine's;
+    // until then a fleet node routes alone, from route_store.
+    throw no_backend("store.url is set, but this mxwardend has no PostgreSQL support");
 }
 
 std::string describe(const store_location& where)

@@ -1,6 +1,7 @@
 // store/open_store.hpp: where the stores are, and the one place that picks
 // a backend for them. Callers hold the interfaces only.
 #pragma once
+#include "store/fleet_state.hpp"
 #include "store/quarantine.hpp"
 
 #include <memory>
@@ -27,6 +28,11 @@ enum class open_mode {
 /// gets to. A PostgreSQL store always exists (its tables are made on first
 /// use by whoever comes first). Throws store_error.
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m);
+
+/// The fleet's shared routing state at `url` (store.url), as `node`
+/// (store.node), its schema migrated. Connects at once: throws store_error,
+/// transient when the database cannot be reached now.
+std::unique_ptr<fleet_state> open_fleet_state(const std::string& url, const std::string& node);
 
 /// What a look at the store finds, without changing it (no migration, no
 /// file created): for `mxwardend --check-config` and doctor.

@@ -30,7 +30,7 @@ engine::health_config config(std::uint32_t delivery_failures = 1)
 
 observation delivery(bool ok, std::string outcome, std::string stage = "")
 {
-    return {health_source::delivery, ok, std::move(outcome), std::move(stage), "detail"};
+    return {health_source::delivery, ok, std::move(outcome), std::move(stage), "detail", ""};
 }
 
 void probe(engine::health_table& h, const std::string& addr, probe_outcome o, engine::health_table::time_point at)
@@ -194,7 +194,7 @@ TEST_CASE("health: entries keep the last few observations for route", "[health]"
     probe(h, "a", probe_outcome::ok, t0);
     for (int i = 1; i <= 4; ++i)
         h.observe("a", delivery(false, "lost", "ehlo"), t0 + std::chrono::seconds(i));
-    h.observe("a", {health_source::delivery, true, "sent", "", "250 2.0.0 Ok\x1b[31m"}, t0 + 10s);
+    h.observe("a", {health_source::delivery, true, "sent", "", "250 2.0.0 Ok\x1b[31m", ""}, t0 + 10s);
     const auto* e = h.find("a");
     REQUIRE(e->recent.size() == engine::health_table::recent_kept);
     CHECK(e->recent.front().at == t0 + 2s);  // the probe and the first failure fell out
@@ -215,4 +215,73 @@ TEST_CASE("health: deliveries to unknown addresses respect the table's bound", "
     h.observe("c", delivery(false, "lost", "ehlo"), t0);
     CHECK(h.find("c") == nullptr);
     CHECK(h.size() == 2);
+}
+
+namespace {
+
+observation from(std::string node, observation o)
+{
+    o.node = std::move(node);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("health: another node's observation counts like a local one of its source", "[health][fleet]")
+{
+    engine::health_table h(config());
+    // mta-1 found a silent MX 5 s ago: dead here too, and not probed again
+    // before the backoff from when mta-1 saw it ends.
+    auto silent = from("mta-1", engine::to_observation({probe_outcome::banner_timeout, "", 1ms}));
+    h.observe("a", silent, t0 - 5s);
+    CHECK(h.state("a") == health_state::dead);
+    CHECK(h.find("a")->next_probe == t0 + 55s);
+    CHECK_FALSE(h.start_probe("a", t0));
+    CHECK(h.start_probe("a", t0 + 55s));
+
+    // A delivery failure after the greeting from another node follows the
+    // delivery rules (feedback.failures), not the probe's.
+    engine::health_table g(config(2));
+    g.observe("b", from("mta-2", delivery(false, "lost", "ehlo")), t0);
+    CHECK(g.state("b") == health_state::unknown);
+    g.observe("b", from("mta-3", delivery(false, "lost", "ehlo")), t0 + 1s);
+    CHECK(g.state("b") == health_state::dead);
+    CHECK(g.find("b")->delivery_dead);
+}
+
+TEST_CASE("health: another node's older news does not undo newer", "[health][fleet]")
+{
+    engine::health_table h(config());
+    probe(h, "a", probe_outcome::ok, t0 + 10s);
+    // Made before the local probe, fetched after it: ignored, not kept.
+    h.observe("a", from("mta-1", engine::to_observation({probe_outcome::refused, "", 1ms})), t0 + 5s);
+    CHECK(h.state("a") == health_state::healthy);
+    CHECK(h.find("a")->recent.size() == 1);
+    // Newer than anything known: applied.
+    h.observe("a", from("mta-1", engine::to_observation({probe_outcome::refused, "", 1ms})), t0 + 20s);
+    CHECK(h.state("a") == health_state::dead);
+    CHECK(h.find("a")->observed_at == t0 + 20s);
+    // This node's own observations are news when they happen, whatever came in.
+    h.observe("a", delivery(true, "sent"), t0 + 21s);
+    CHECK(h.state("a") == health_state::healthy);
+}
+
+TEST_CASE("health: only this node's own observations go out to the fleet", "[health][fleet]")
+{
+    engine::health_table h(config());
+    std::vector<std::string> out;
+    h.on_local_observation([&](const std::string& addr, const observation& o) { out.push_back(addr + " " + o.outcome); });
+    probe(h, "a", probe_outcome::banner_timeout, t0);
+    h.observe("b", delivery(false, "lost", "ehlo"), t0);
+    h.observe("c", from("mta-1", delivery(true, "sent")), t0);  // never republished: no echo
+    CHECK(out == std::vector<std::string>{"a banner-timeout", "b lost"});
+}
+
+TEST_CASE("health: route shows the node another node's observation came from", "[health][fleet]")
+{
+    engine::health_table h(config());
+    h.observe("a", from("mta-1", engine::to_observation({probe_outcome::banner_timeout, "", 1ms})), t0);
+    h.observe("a", delivery(false, "lost", "ehlo"), t0 + 10s);
+    std::string text = engine::format_recent(*h.find("a"), t0 + 180s, "  ");
+    CHECK(text == "  delivery lost@ehlo 170s ago: detail\n  probe banner-timeout@greeting on mta-1 180s ago\n");
 }

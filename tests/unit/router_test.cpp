@@ -646,7 +646,7 @@ TEST_CASE_METHOD(fixture, "route shows the dnsfilter decision and each host's re
     cfg.steer = engine::steer_mode::dns_filter;
     p.outcomes["192.0.2.1"] = probe_outcome::banner_timeout;
     auto rt = make();
-    engine::observation lost{engine::health_source::delivery, false, "timeout", "ehlo", "conversation timed out"};
+    engine::observation lost{engine::health_source::delivery, false, "timeout", "ehlo", "conversation timed out", ""};
     health.observe("192.0.2.2", lost, clock.now);
     std::optional<std::string> text, json;
     asio::co_spawn(
