@@ -40,7 +40,9 @@ fi
 entries=$(mxw_psql "SELECT count(*) FROM mxwarden.quarantine_entries")
 ((entries > 0)) || fail "the test cases left no entries to check recovery with"
 mxw_kill_pg
-if "$MXW_PG_BIN/pg_isready" -q -h "$MXW_PG_DIR" -p "$MXW_PG_PORT"; then fail "PostgreSQL still answers after mxw_kill_pg"; fi
+if "$MXW_PG_BIN/pg_isready" -q -h "$MXW_PG_DIR" -p "$MXW_PG_PORT"; then
+    fail "PostgreSQL still answers after mxw_kill_pg"
+fi
 mxw_restart_pg
 [[ $(mxw_psql "SELECT count(*) FROM mxwarden.quarantine_entries") == "$entries" ]] || fail "entries lost in the crash"
 mxw_stop_pg

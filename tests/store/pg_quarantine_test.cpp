@@ -42,7 +42,10 @@ std::string pg_url()
 }
 
 // Drops everything mxwarden keeps in the database: each case starts empty.
-void reset_database(const std::string& url) { pg_connection(url).exec_script("DROP SCHEMA IF EXISTS mxwarden CASCADE"); }
+void reset_database(const std::string& url)
+{
+    pg_connection(url).exec_script("DROP SCHEMA IF EXISTS mxwarden CASCADE");
+}
 
 class pg_backend final : public mxw::test::quarantine_backend {
 public:

@@ -35,7 +35,8 @@ _mxw_psql_in() {
     local db=$1 sql args=()
     shift
     for sql in "$@"; do args+=(-c "$sql"); done
-    "$MXW_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$MXW_PG_DIR" -p "$MXW_PG_PORT" -U postgres -d "$db" "${args[@]}"
+    "$MXW_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$MXW_PG_DIR" -p "$MXW_PG_PORT" -U postgres -d "$db" \
+        "${args[@]}"
 }
 
 mxw_psql() { _mxw_psql_in mxwarden "${1:?usage: mxw_psql SQL}"; }
