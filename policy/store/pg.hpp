@@ -55,7 +55,6 @@ class pg_param {
 public:
     pg_param(std::string_view bytes) noexcept : view_(bytes), binary_(true) {}
     pg_param(const std::string& bytes) noexcept : view_(bytes), binary_(true) {}
-    pg_param(const char* bytes) noexcept : view_(bytes), binary_(true) {}
     pg_param(std::int64_t value) : owned_(std::to_string(value)), binary_(false) {}
 
     [[nodiscard]] std::string_view bytes() const noexcept { return binary_ ? view_ : std::string_view(owned_); }

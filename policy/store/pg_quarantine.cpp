@@ -225,7 +225,8 @@ void pg_quarantine::insert_recipients(std::int64_t id, const std::vector<std::st
     std::int64_t seq = 0;
     for (const auto& r : rcpts) {
         auto domain = proto::address_domain(r);
-        conn_.exec("INSERT INTO mxwarden.quarantine_recipients (entry_id, seq, address, domain) VALUES ($1, $2, $3, $4)",
+        conn_.exec("INSERT INTO mxwarden.quarantine_recipients (entry_id, seq, address, domain)"
+                   " VALUES ($1, $2, $3, $4)",
                    {id, seq++, r, domain});
     }
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The PostgreSQL quarantine against a real PostgreSQL 15 (Debian's package): starts a throwaway cluster (lib/pg.sh)
-# and runs pg_store_tests, the quarantine contract plus the PostgreSQL-only cases, over its unix socket and over
-# loopback TCP. pg_store_tests must fail, not skip, when it is given no server.
+# and runs pg_store_tests, the quarantine contract plus the PostgreSQL-only cases, over its unix socket (a
+# key=value connection string) and over loopback TCP (a postgresql:// URI). pg_store_tests must fail, not skip, when it is given no server.
 #
 # One private server on a free port: runs beside anything.
 set -euo pipefail
@@ -27,8 +27,8 @@ else
     fail "pg_store_tests over the unix socket"
 fi
 
-# TCP: the release race and the transient errors, where the network is in the way.
-if MXW_PG_URL=$MXW_PG_TCP_URL "$tests" "[release],[pg]" >"$work/tcp.log" 2>&1; then
+# TCP, named by a URI: the release and ingest races and the transient errors, where the network is in the way.
+if MXW_PG_URL=$MXW_PG_TCP_URL "$tests" "[release],[ingest],[pg]" >"$work/tcp.log" 2>&1; then
     tail -n 2 "$work/tcp.log"
 else
     cat "$work/tcp.log" >&2
@@ -40,7 +40,9 @@ fi
 entries=$(mxw_psql "SELECT count(*) FROM mxwarden.quarantine_entries")
 ((entries > 0)) || fail "the test cases left no entries to check recovery with"
 mxw_kill_pg
-if "$MXW_PG_BIN/pg_isready" -q -h "$MXW_PG_DIR" -p "$MXW_PG_PORT"; then fail "PostgreSQL still answers after mxw_kill_pg"; fi
+if "$MXW_PG_BIN/pg_isready" -q -h "$MXW_PG_DIR" -p "$MXW_PG_PORT"; then
+    fail "PostgreSQL still answers after mxw_kill_pg"
+fi
 mxw_restart_pg
 [[ $(mxw_psql "SELECT count(*) FROM mxwarden.quarantine_entries") == "$entries" ]] || fail "entries lost in the crash"
 mxw_stop_pg

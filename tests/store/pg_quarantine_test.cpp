@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <limits>
 #include <netinet/in.h>
+#include <optional>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -42,7 +43,10 @@ std::string pg_url()
 }
 
 // Drops everything mxwarden keeps in the database: each case starts empty.
-void reset_database(const std::string& url) { pg_connection(url).exec_script("DROP SCHEMA IF EXISTS mxwarden CASCADE"); }
+void reset_database(const std::string& url)
+{
+    pg_connection(url).exec_script("DROP SCHEMA IF EXISTS mxwarden CASCADE");
+}
 
 class pg_backend final : public mxw::test::quarantine_backend {
 public:
@@ -211,6 +215,48 @@ TEST_CASE("two nodes claiming the same 100 entries at once: each is claimed exac
     CHECK(events.integer(0, 0) == n);
 }
 
+TEST_CASE("two nodes ingesting the same deliveries at once store each once", "[pg][ingest]")
+{
+    // The MTA retrying a delivery whose first ingest still runs, on
+    // another node: one stores it, the other finds it, nobody fails.
+    auto backend = mxw::test::make_quarantine_backend();
+    auto a = backend->open("node-a");
+    auto b = backend->open("node-b");
+    constexpr int n = 50;
+    struct outcome {
+        std::optional<mxw::store::ingest_result> result;
+        std::string error;
+    };
+    std::atomic<int> ready{0};
+    auto run = [&](mxw::store::quarantine& q, std::vector<outcome>& out) {
+        out.resize(n);
+        ++ready;
+        while (ready < 2)
+            std::this_thread::yield();
+        for (std::size_t i = 0; i < n; ++i) {
+            try {
+                out[i].result = q.ingest(sample("Q" + std::to_string(i)), 1000);
+            } catch (const std::exception& e) {
+                out[i].error = e.what();
+            }
+        }
+    };
+    std::vector<outcome> by_a, by_b;
+    std::thread ta(run, std::ref(*a), std::ref(by_a));
+    std::thread tb(run, std::ref(*b), std::ref(by_b));
+    ta.join();
+    tb.join();
+    for (std::size_t i = 0; i < n; ++i) {
+        INFO("delivery " << i << ": " << by_a[i].error << by_b[i].error);
+        REQUIRE(by_a[i].result);
+        REQUIRE(by_b[i].result);
+        CHECK(by_a[i].result->id == by_b[i].result->id);
+        CHECK((by_a[i].result->what == mxw::store::ingest_result::kind::stored) !=
+              (by_b[i].result->what == mxw::store::ingest_result::kind::stored));
+    }
+    CHECK(a->list({}).size() == n);
+}
+
 TEST_CASE("a claim is matched by node and pid: the same pid elsewhere cannot finish it", "[pg][release]")
 {
     auto backend = mxw::test::make_quarantine_backend();
@@ -255,7 +301,11 @@ TEST_CASE("the connection string's own settings win over mxwarden's defaults", "
     pg_connection plain(url);
     CHECK(plain.exec("SHOW application_name").bytes(0, 0) == "mxwarden");
     CHECK(plain.exec("SELECT current_setting('application_name')").bytes(0, 0) == "mxwarden");
-    pg_connection own(url + " application_name=custom");
+    // A URI takes it as a query parameter, a key=value string as a word.
+    bool uri = url.starts_with("postgresql://") || url.starts_with("postgres://");
+    auto with = uri ? (url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=custom")
+                    : " application_name=custom";
+    pg_connection own(url + with);
     CHECK(own.exec("SHOW application_name").bytes(0, 0) == "custom");
 }
 

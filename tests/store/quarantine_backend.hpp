@@ -36,8 +36,8 @@ inline store::new_entry sample(std::string queue_id = "4XyZ1",
     e.queue_id = std::move(queue_id);
     e.sender = "alice@src.example";
     e.recipients = std::move(rcpts);
-    e.message =
-        "From: Alice <alice@src.example>\nSubject: quarterly\n report\nMessage-ID: <m1@src.example>\n\nbody\0bytes\xff\n"s;
+    e.message = "From: Alice <alice@src.example>\nSubject: quarterly\n report\nMessage-ID: <m1@src.example>\n"
+                "\nbody\0bytes\xff\n"s;
     return e;
 }
 

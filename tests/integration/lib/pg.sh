@@ -7,8 +7,9 @@
 #
 #   mxw_start_pg DIR        initdb DIR/data, start it on a unix socket in DIR and on 127.0.0.1:PORT, create the
 #                           role and database mxwarden (owned by that role, which is no superuser, like a DBA's);
-#                           exports MXW_PG_URL (libpq conninfo over the socket) and sets MXW_PG_TCP_URL,
-#                           MXW_PG_PORT, MXW_PG_LOG. Returns once it accepts connections.
+#                           exports MXW_PG_URL (libpq conninfo over the socket) and sets MXW_PG_TCP_URL (a
+#                           postgresql:// URI over loopback), MXW_PG_PORT, MXW_PG_LOG. Returns once it accepts
+#                           connections.
 #   mxw_stop_pg             stop it now (fast shutdown: sessions are disconnected, what committed stays)
 #   mxw_kill_pg             SIGKILL the server and every backend, as a crash would; the next start recovers
 #   mxw_restart_pg          start it again on the same data, socket and port (after a stop or a kill); stops it
@@ -35,7 +36,8 @@ _mxw_psql_in() {
     local db=$1 sql args=()
     shift
     for sql in "$@"; do args+=(-c "$sql"); done
-    "$MXW_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$MXW_PG_DIR" -p "$MXW_PG_PORT" -U postgres -d "$db" "${args[@]}"
+    "$MXW_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$MXW_PG_DIR" -p "$MXW_PG_PORT" -U postgres -d "$db" \
+        "${args[@]}"
 }
 
 mxw_psql() { _mxw_psql_in mxwarden "${1:?usage: mxw_psql SQL}"; }
@@ -70,7 +72,7 @@ EOF
     mxw_restart_pg
     _mxw_psql_in postgres "CREATE ROLE mxwarden LOGIN" "CREATE DATABASE mxwarden OWNER mxwarden"
     MXW_PG_URL="host=$dir port=$MXW_PG_PORT dbname=mxwarden user=mxwarden"
-    MXW_PG_TCP_URL="host=127.0.0.1 port=$MXW_PG_PORT dbname=mxwarden user=mxwarden"
+    MXW_PG_TCP_URL="postgresql://mxwarden@127.0.0.1:$MXW_PG_PORT/mxwarden"
     export MXW_PG_URL
 }
 
