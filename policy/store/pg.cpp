@@ -40,8 +40,10 @@ bool pg_transient(std::string_view sqlstate, bool connection_failed) noexcept
     if (connection_failed)
         return true;
     auto cls = sqlstate.substr(0, 2);
-    return cls == "08" || cls == "53" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "57P01" ||
-           sqlstate == "57P02" || sqlstate == "57P03";
+    // 57014: the statement_timeout every connection sets (a server too
+    // slow now, or a lock held too long) — try again later.
+    return cls == "08" || cls == "53" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "57014" ||
+           sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
 }
 
 bool pg_error::transient() const noexcept { return pg_transient(sqlstate_, connection_failed_); }
@@ -90,9 +92,13 @@ pg_connection::pg_connection(const std::string& conninfo)
 {
     // libpq lets a later keyword override an earlier one, and expands the
     // dbname value as a whole connection string or URI: our defaults go
-    // first, so whatever the string sets wins.
-    const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"10", "mxwarden", conninfo.c_str(), nullptr};
+    // first, so whatever the string sets wins. A server that hangs rather
+    // than refuses must not hold an ingest (and the MTA's pipe) for long:
+    // statements give up after 60 s, and TCP keepalives find a dead peer
+    // within about a minute instead of the kernel's two hours.
+    const char* keywords[] = {"connect_timeout", "application_name", "options", "keepalives_idle",
+                              "keepalives_interval", "keepalives_count", "dbname", nullptr};
+    const char* values[] = {"10", "mxwarden", "-c statement_timeout=60s", "30", "10", "3", conninfo.c_str(), nullptr};
     conn_.reset(PQconnectdbParams(keywords, values, 1));
     if (!conn_)
         throw pg_error("", true, "PostgreSQL: out of memory");

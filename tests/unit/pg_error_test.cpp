@@ -28,7 +28,7 @@ TEST_CASE("PostgreSQL failures worth retrying are transient", "[pg]")
         {"admin shutdown", "57P01", false, true},
         {"crash shutdown", "57P02", false, true},
         {"cannot connect now", "57P03", false, true},
-        {"query canceled", "57014", false, false},
+        {"statement timeout", "57014", false, true},
         {"other rollback class 40", "40002", false, false},
         {"syntax error", "42601", false, false},
         {"unique violation", "23505", false, false},
