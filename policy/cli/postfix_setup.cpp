@@ -252,11 +252,24 @@ int run_postfix_setup(std::span<const std::string_view> global, std::span<const 
     in.mxwarden_path = ec ? "/usr/bin/mxwarden" : self.string();
     if (!vc.config_file.empty())
         in.extra_ingest_args = {"-c", std::filesystem::absolute(vc.config_file).string()};
-    for (const auto& [k, v] : vc.overrides)
-        if (k.starts_with("daemon.") || k.starts_with("quarantine.") || k.starts_with("listen.control"))
-            in.extra_ingest_args.push_back("--" + k + "=" + v);
-
     std::vector<std::string> warnings;
+    for (const auto& [k, v] : vc.overrides) {
+        if (!(k.starts_with("daemon.") || k.starts_with("quarantine.") || k.starts_with("store.") ||
+              k.starts_with("listen.control")))
+            continue;
+        // master.cf splits a pipe's argv at white space, and is world-
+        // readable: a connection string belongs in the config file.
+        if (k.starts_with("store.") && v.find_first_of(" \t") != std::string::npos)
+            warnings.push_back("--" + k + " has spaces, which master.cf cannot pass to the mxq pipe: set it in the "
+                               "config file (-c) instead");
+        in.extra_ingest_args.push_back("--" + k + "=" + v);
+    }
+    // A fleet: every node's ingest writes the one shared store, each under
+    // its own name; the admin should know that before pasting.
+    if (!cfg->store.url.empty())
+        std::cout << "fleet: the mxq pipe stores into the shared PostgreSQL store (store.url) as node '"
+                  << cfg->store.node << "'; run postfix-setup on every node, each with its own store.node\n";
+
     auto plan = plan_postfix_setup(in, main_cf, master_cf, warnings);
     for (const auto& w : warnings)
         std::cout << "warning: " << w << "\n";

@@ -110,4 +110,18 @@ grep -q 'smtp_dns_reply_filter = socketmap:inet:127.0.0.1:10041:dnsfilter' <<<"$
 grep -q 'warning: smtp_tls_policy_maps has socketmap:inet:127.0.0.1:10041:tls' <<<"$out" ||
     fail "dns-filter on the transport setup: no warning about the tls map: $out"
 
+# A fleet node: the mxq pipe gets the store settings, and postfix-setup says it stores into the shared store.
+pf3=$work/pf3
+mxw_postfix_create "$pf3" 2527
+rc=0
+out=$("${cli[@]}" --store.url=postgresql://mxwarden@db.example.net/mxwarden --store.node=mta-2 \
+    postfix-setup --postfix-config "$pf3/etc" --pipe-user nobody 2>&1) || rc=$?
+((rc == 0)) || fail "fleet: postfix-setup exited $rc: $out"
+grep -q "fleet: the mxq pipe stores into the shared PostgreSQL store (store.url) as node 'mta-2'" <<<"$out" ||
+    fail "fleet: no word of the shared store: $out"
+grep -q 'argv=.* --store.node=mta-2 --store.url=postgresql://mxwarden@db.example.net/mxwarden quarantine ingest' <<<"$out" ||
+    fail "fleet: the mxq pipe does not get the store settings: $out"
+out=$("${cli[@]}" "--store.url=host=db dbname=mxwarden" postfix-setup --postfix-config "$pf3/etc" 2>&1) || true
+grep -q 'warning: --store.url has spaces' <<<"$out" || fail "fleet: no warning about a connection string with spaces: $out"
+
 mxw_finish
