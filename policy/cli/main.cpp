@@ -5,6 +5,7 @@
 #include "cli/doctor.hpp"
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
+#include "cli/store_cli.hpp"
 #include "base/args.hpp"
 #include "base/config.hpp"
 #include "proto/control_request.hpp"
@@ -27,6 +28,9 @@ commands:
   status                 daemon counters and cache sizes
   quarantine VERB ...    ingest, list, show, cat, release, delete, purge, stats
                          (mxwarden quarantine --help)
+  store migrate --from sqlite:PATH [--dry-run]
+                         copy a SQLite quarantine into the PostgreSQL store
+                         of store.url (mxwarden store --help)
   doctor [--name DOMAIN] which DNS transports work, PTR/HELO, Postfix settings,
                          daemon and quarantine (mxwarden doctor --help)
   postfix-setup [--check | --apply]
@@ -61,7 +65,7 @@ int main(int argc, char** argv)
 {
     static constexpr base::arg_option options[] = {{"-h"}, {"--help"}, {"--version"}, {"--json"}};
     auto args = base::arg_views(argc, argv);
-    // "quarantine", "doctor" and "postfix-setup" take options of their own:
+    // "quarantine", "store", "doctor" and "postfix-setup" take options of their own:
     // only what comes before them is parsed here.
     auto global = base::parse_args(args, {options, base::config_args::all, true});
     if (global.rest < args.size()) {
@@ -69,6 +73,8 @@ int main(int argc, char** argv)
         auto after = std::span<const std::string_view>(args).subspan(global.rest + 1);
         if (args[global.rest] == "quarantine")
             return cli::run_quarantine(before, after);
+        if (args[global.rest] == "store")
+            return cli::run_store(before, after);
         if (args[global.rest] == "doctor")
             return cli::run_doctor(before, after);
         if (args[global.rest] == "postfix-setup")

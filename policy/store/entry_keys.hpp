@@ -4,10 +4,18 @@
 #pragma once
 #include "store/quarantine.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace mxw::store {
+
+/// One delivery the store recognises as already taken: its fingerprint and
+/// when it arrived. An entry has one per delivery (the first, each return).
+struct delivery_record {
+    std::string fingerprint;  ///< delivery_fingerprint of that delivery
+    std::int64_t at = 0;
+};
 
 /// The identity of one delivery by the MTA, as 64 hex digits: the same
 /// queue file delivered to the same recipients (in any order) with the

@@ -8,15 +8,25 @@
 // The schema lives in the PostgreSQL schema `mxwarden`, versioned per
 // component in mxwarden.schema and migrated on open; see pg_quarantine.cpp.
 #pragma once
+#include "store/entry_keys.hpp"
 #include "store/pg.hpp"
 #include "store/quarantine.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace mxw::store {
 
 /// The schema version of the quarantine tables this code writes.
-inline constexpr int pg_quarantine_schema_version = 1;
+inline constexpr int pg_quarantine_schema_version = 2;
+
+/// What import_entry did.
+struct import_result {
+    bool copied = false;   ///< false: an earlier import of this origin stands
+    std::int64_t id = 0;   ///< the entry here, new or earlier
+};
 
 /// One connection; use from one thread. Every method throws pg_error
 /// (transient() tells whether to retry) or schema_error.
@@ -53,6 +63,22 @@ public:
     /// its administrator's to watch, not one node's.
     std::uint64_t max_bytes(std::optional<std::uint64_t> configured) override;
 
+    /// Copies an entry from another store (`mxwarden store migrate`) in
+    /// one transaction, under a new id and this node, unless an entry with
+    /// this `origin` (a name unique to the source entry, e.g.
+    /// "sqlite:NODE:ID") was imported before: then nothing changes. Every
+    /// field of `d` but id and node is kept; an entry that was releasing
+    /// comes in held, since its claim belongs to a process on the source
+    /// machine. `message` is stored when given (nullopt for a deleted
+    /// entry). `deliveries` are recognised as repeats here from now on,
+    /// except a fingerprint this store already knows, which keeps its
+    /// entry. A "migrated" history line at `now` names the origin.
+    import_result import_entry(std::string_view origin, const entry_details& d,
+                               const std::optional<std::string>& message,
+                               const std::vector<delivery_record>& deliveries, std::int64_t now);
+    /// The entry imported from `origin`, if any.
+    std::optional<std::int64_t> find_origin(std::string_view origin);
+
     [[nodiscard]] pg_connection& connection() noexcept { return conn_; }
 
 private:
@@ -62,10 +88,11 @@ private:
     std::string node_;
 };
 
-/// Brings the quarantine tables of `c` to the current version, in one
-/// transaction under an advisory lock, so nodes starting together migrate
-/// once. Throws schema_error for a version above the known one, pg_error
-/// on failure.
-void migrate_pg_quarantine(pg_connection& c);
+/// Brings the quarantine tables of `c` to version `target` (the current
+/// one unless a test wants an old database), in one transaction under an
+/// advisory lock, so nodes starting together migrate once. Throws
+/// schema_error for a version above the known one or above `target`,
+/// pg_error on failure.
+void migrate_pg_quarantine(pg_connection& c, int target = pg_quarantine_schema_version);
 
 }  // namespace mxw::store

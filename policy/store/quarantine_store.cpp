@@ -537,6 +537,16 @@ std::optional<std::string> quarantine_store::message(std::int64_t id)
     return st.text(0);
 }
 
+std::vector<delivery_record> quarantine_store::deliveries(std::int64_t id)
+{
+    auto st = db_.prepare("SELECT fingerprint, at FROM deliveries WHERE entry_id = ?1 ORDER BY at, fingerprint");
+    st.bind(1, id);
+    std::vector<delivery_record> out;
+    while (st.step())
+        out.push_back({st.text(0), st.integer(1)});
+    return out;
+}
+
 claim_result quarantine_store::claim_release(std::int64_t id, const release_claim& mine,
                                             const std::function<bool(const release_claim&)>& is_stale)
 {

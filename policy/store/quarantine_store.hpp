@@ -8,6 +8,7 @@
 // PRAGMA user_version and migrated step by step on open. Times are Unix
 // seconds, passed in by the caller. No policy: the CLI decides what to do.
 #pragma once
+#include "store/entry_keys.hpp"
 #include "store/quarantine.hpp"
 #include "store/sqlite.hpp"
 
@@ -64,6 +65,12 @@ public:
     /// `configured`, or unset, default_max_bytes of this file and the free
     /// space of its file system now.
     std::uint64_t max_bytes(std::optional<std::uint64_t> configured) override;
+
+    /// The deliveries entry `id` recognises as repeats, oldest first;
+    /// empty for an unknown id. For `mxwarden store migrate`, which must
+    /// carry them over: they cannot be computed again from the entry, whose
+    /// envelope a returned message changed.
+    std::vector<delivery_record> deliveries(std::int64_t id);
 
     [[nodiscard]] database& db() noexcept { return db_; }
 

@@ -114,7 +114,7 @@ TEST_CASE("a new database gets the schema at the current version; a newer one is
         pg_quarantine q(url, "node-a");
         FAIL("a newer schema was accepted");
     } catch (const mxw::store::schema_error& e) {
-        CHECK_THAT(e.what(), Catch::Contains("schema version 2") && Catch::Contains("newer mxwarden"));
+        CHECK_THAT(e.what(), Catch::Contains("schema version 3") && Catch::Contains("newer mxwarden"));
         CHECK_FALSE(e.transient());
     }
 }
