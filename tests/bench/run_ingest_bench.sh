@@ -2,9 +2,9 @@
 # Quarantine ingest benchmark (issue 12): MESSAGES messages of about
 # MESSAGE_BYTES each through `mxwarden quarantine ingest`, into SQLite (no
 # store.url) and into PostgreSQL (store.url), one at a time and with several
-# ingesters at once (Postfix runs up to mxq_destination_concurrency_limit
-# pipe(8) processes, 10 by default unless the site lowers it). About 5
-# minutes on a busy 2-core machine: 4 000 ingests and 2 000 process starts.
+# ingesters at once (the mxq entry in master.cf lets Postfix run 10 pipe(8)
+# processes). About 5 minutes on a busy 2-core machine: 4 000 ingests and
+# 2 000 process starts.
 #
 # usage: run_ingest_bench.sh BUILD_DIR      (BUILD_DIR/mxwarden is the CLI)
 #
