@@ -44,42 +44,6 @@ WARMUP_TIMEOUT=60
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_begin run_socketmap_bench "$@"
 
-# The MX addresses must refuse connections: a listener there (an integration
-# test's SMTP fixture, say) would be probed, i.e. sent SMTP traffic, and would
-# change the answers while they are measured.
-check_mx_addresses_idle() {
-    local addr host octet
-    while read -r addr; do
-        host=${addr%:25}
-        case $host in
-        0.0.0.0 | '*' | '[::]' | '[::ffff:0.0.0.0]') die "something listens on port 25 of every address: $addr" ;;
-        127.0.0.*)
-            octet=${host##*.}
-            ((octet < MX_FIRST_OCTET || octet >= MX_FIRST_OCTET + MX_HOSTS)) ||
-                die "something listens on a benchmark MX address: $addr"
-            ;;
-        esac
-    done < <(ss -Htln 'sport = :25' | awk '{ print $4 }')
-}
-
-write_zone() {
-    local i
-    cat <<'EOF'
-$ORIGIN bench.test.
-; TTLs outlast the whole benchmark so that the cache stays warm throughout.
-$TTL 86400
-@    SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 86400
-@    NS  ns.bench.test.
-ns   A   127.0.0.1
-EOF
-    for ((i = 0; i < MX_HOSTS; i++)); do
-        echo "mx$i A 127.0.0.$((MX_FIRST_OCTET + i))"
-    done
-    for ((i = 0; i < DOMAINS; i++)); do
-        echo "d$i MX 10 mx$((i % MX_HOSTS))"
-    done
-}
-
 # Starts mxwardend (or MXW_BENCH_DAEMON_CMD) with a fresh state directory;
 # sets DAEMON_PID.
 #  - routing.deny-addresses keeps only 0.0.0.0/8: loopback stands in for
@@ -101,47 +65,9 @@ start_daemon() {
         --probe.dead-backoff=1h --probe.max-backoff=1h
 }
 
-probes_logged() { (($(grep -c 'event=probe ' "$DAEMON_LOG" || true) >= MX_HOSTS)); }
-
-# Every domain until its answer is a route (OK mxw:...), then once more after
-# the probes have settled: the measurements rely on a complete, still cache.
-warm() {
-    local out
-    out=$(load socketmap_load "$DAEMON_PORT" --connections "$WARMUP_CONNECTIONS" --warmup-only --domains "$DOMAINS" \
-        --timeout "$WARMUP_TIMEOUT")
-    echo "  warm-up: $out" >&2
-    [[ $(field "$out" ready) == "$DOMAINS" ]] || die "warm-up incomplete: $out"
-    # Each MX address gets one probe (refused at once); wait until none runs,
-    # so that no health change lands inside a measurement.
-    mxw_poll 10 probes_logged ||
-        echo "run_socketmap_bench: warning: fewer than $MX_HOSTS probes logged after the warm-up" >&2
-    grep 'event=probe ' "$DAEMON_LOG" | grep -v 'result=refused' | head -n 3 |
-        sed 's/^/run_socketmap_bench: warning: probe not refused: /' >&2 || true
-    out=$(load socketmap_load "$DAEMON_PORT" --connections "$WARMUP_CONNECTIONS" --warmup-only --domains "$DOMAINS" \
-        --timeout 5)
-    [[ $(field "$out" mismatched) == 0 && $(field "$out" errors) == 0 ]] || die "cache not warm after warm-up: $out"
-    wait_writes_settle "$DAEMON_PID"
-}
-
-# wait_writes_settle PID: until PID has made no write system call for 1 s
-# (at most 120 s). Every new route is saved to SQLite with an fsync on a
-# thread of its own, and 1000 of them take seconds: measured alongside, they
-# would take CPU from the loop and make the first rows depend on disk speed.
-wait_writes_settle() {
-    local pid=$1 before after i
-    before=$(awk '/^syscw:/ { print $2 }' "/proc/$pid/io")
-    for ((i = 0; i < 120; i++)); do
-        sleep 1
-        after=$(awk '/^syscw:/ { print $2 }' "/proc/$pid/io")
-        [[ $after != "$before" ]] || return 0
-        before=$after
-    done
-    echo "run_socketmap_bench: warning: mxwardend still writing after 120 s" >&2
-}
-
-check_mx_addresses_idle
+bench_check_mx_addresses_idle
 read -r NSD_PORT TRIVIAL_PORT DAEMON_PORT POLICY_PORT < <(mxw_free_port 4)
-write_zone >"$work/bench.test.zone"
+bench_write_mx_zone >"$work/bench.test.zone"
 bench_start_nsd "$NSD_PORT" "$work/bench.test.zone"
 bench_start_tool "$work/trivial.log" trivial_socketmap "$TRIVIAL_PORT" "mxw:[127.0.0.$MX_FIRST_OCTET]:25"
 read -r TRIVIAL_FILTER_PORT < <(mxw_free_port 1)
@@ -149,7 +75,7 @@ bench_start_tool "$work/trivial-filter.log" trivial_socketmap "$TRIVIAL_FILTER_P
 
 start_daemon
 rss_start=$(peak_rss_mib "$DAEMON_PID")
-warm
+bench_socketmap_warm "$DAEMON_PORT" "$DAEMON_LOG" "$DAEMON_PID"
 
 for c in "${CONNECTION_COUNTS[@]}"; do
     bench_compare socketmap_load "$c" --domains "$DOMAINS" -- errors mismatched
