@@ -1,5 +1,6 @@
 #include "store/open_store.hpp"
 
+#include "store/pg_fleet_state.hpp"
 #include "store/pg_quarantine.hpp"
 #include "store/quarantine_store.hpp"
 
@@ -9,16 +10,6 @@
 #include <libpq-fe.h>
 
 namespace mxw::store {
-namespace {
-
-/// A store.url this build has no backend for: no retry helps.
-class no_backend : public store_error {
-public:
-    using store_error::store_error;
-    [[nodiscard]] bool transient() const noexcept override { return false; }
-};
-
-}  // namespace
 
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m)
 {
@@ -65,11 +56,9 @@ store_check check_store(const store_location& where)
     }
 }
 
-std::unique_ptr<fleet_state> open_fleet_state(const std::string&, const std::string&)
+std::unique_ptr<fleet_state> open_fleet_state(const std::string& url, const std::string& node)
 {
-    // The PostgreSQL backend (store/pg.hpp) comes with the quarantine's;
-    // until then a fleet node routes alone, from route_store.
-    throw no_backend("store.url is set, but this mxwardend has no PostgreSQL support");
+    return std::make_unique<pg_fleet_state>(url, node);
 }
 
 std::string describe(const store_location& where)
