@@ -223,24 +223,33 @@ void pg_fleet_state::publish(const std::vector<shared_observation>& batch)
     const std::int64_t now = wall_ms();
     pg_transaction t(conn_);
     conn_.exec("SELECT pg_advisory_xact_lock($1::bigint)", {publish_lock});
+    // Many rows per INSERT, one round trip for each insert_chunk rows
+    // rather than each row; only placeholders are spliced into the SQL,
+    // the values go as parameters ($1 is the node, then 7 per row).
     for (std::size_t first = 0; first < batch.size(); first += insert_chunk) {
         const std::size_t n = std::min(insert_chunk, batch.size() - first);
         std::string sql = "INSERT INTO mxwarden.fleet_observations"
                           " (node, address, at_ms, source, ok, outcome, stage, detail) VALUES ";
         std::vector<pg_param> params;
-        params.reserve(n * 8 + 1);
+        params.reserve(1 + 7 * n);
         params.emplace_back(node_);
         for (std::size_t i = 0; i < n; ++i) {
             const auto& o = batch[first + i];
-            const auto p = [&](int k) { return "$" + std::to_string(params.size() + static_cast<std::size_t>(k)); };
-            sql += (i ? ", ($1, " : "($1, ") + p(1) + ", " + std::string(db_now_ms) + " - " + p(2) +
-                   "::bigint, " + p(3) + ", " + p(4) + "::bigint <> 0, " + p(5) + ", " + p(6) + ", " + p(7) + ")";
+            const auto next = [&] { return "$" + std::to_string(params.size() + 1); };
+            sql += i ? ", ($1, " : "($1, ";
+            sql += next() + ", ";
             params.emplace_back(o.address);
+            sql += std::string(db_now_ms) + " - " + next() + "::bigint, ";
             params.emplace_back(std::max<std::int64_t>(now - o.at_ms, 0));
+            sql += next() + ", ";
             params.emplace_back(o.source);
+            sql += next() + "::bigint <> 0, ";
             params.emplace_back(std::int64_t{o.ok ? 1 : 0});
+            sql += next() + ", ";
             params.emplace_back(o.outcome);
+            sql += next() + ", ";
             params.emplace_back(o.stage);
+            sql += next() + ")";
             params.emplace_back(o.detail);
         }
         conn_.exec(sql, params);
