@@ -41,6 +41,14 @@ store_check check_store(const store_location& where)
         pg_connection c(where.url);
         if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0) == false)
             return {store_check::kind::absent, "no mxwarden tables yet"};
+        // mxwardend refuses fleet tables a newer mxwarden wrote, whatever
+        // the quarantine's version.
+        auto f = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'fleet'");
+        if (f.rows() && f.integer(0, 0) > pg_fleet_schema_version)
+            return {store_check::kind::newer, "fleet schema version " + std::to_string(f.integer(0, 0)) +
+                                                  ", newer than this mxwarden's " +
+                                                  std::to_string(pg_fleet_schema_version) +
+                                                  " (was it written by a newer mxwarden?)"};
         auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'quarantine'");
         if (r.rows() == 0)
             return {store_check::kind::absent, "no quarantine tables yet"};

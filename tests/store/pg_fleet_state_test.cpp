@@ -3,6 +3,7 @@
 // from node to node through the cursor, never back to their own node and
 // never lost to transactions committing out of order; routes where the
 // newest saved_at wins; the caps on what is read back; the schema version.
+#include "store/open_store.hpp"
 #include "store/pg_fleet_state.hpp"
 #include "store/quarantine.hpp"  // schema_error
 
@@ -319,6 +320,10 @@ TEST_CASE("fleet: a newer schema is refused", "[pg][fleet][migration]")
         CHECK_THAT(e.what(), Catch::Contains("schema version 2") && Catch::Contains("newer mxwarden"));
         CHECK_FALSE(e.transient());
     }
+    // What --check-config and doctor report, without the quarantine's tables.
+    auto seen = mxw::store::check_store({.sqlite_path = "", .url = url, .node = "mta-1"});
+    CHECK(seen.what == mxw::store::store_check::kind::newer);
+    CHECK_THAT(seen.detail, Catch::Contains("fleet schema version 2"));
 }
 
 TEST_CASE("fleet: route hosts encode and decode; malformed bytes are refused", "[fleet]")
