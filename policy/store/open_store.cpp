@@ -1,5 +1,6 @@
 #include "store/open_store.hpp"
 
+#include "store/pg_fleet_state.hpp"
 #include "store/pg_quarantine.hpp"
 #include "store/quarantine_store.hpp"
 
@@ -9,16 +10,6 @@
 #include <libpq-fe.h>
 
 namespace mxw::store {
-namespace {
-
-/// A store.url this build has no backend for: no retry helps.
-class no_backend : public store_error {
-public:
-    using store_error::store_error;
-    [[nodiscard]] bool transient() const noexcept override { return false; }
-};
-
-}  // namespace
 
 std::unique_ptr<quarantine> open_quarantine(const store_location& where, open_mode m)
 {
@@ -50,6 +41,14 @@ store_check check_store(const store_location& where)
         pg_connection c(where.url);
         if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0) == false)
             return {store_check::kind::absent, "no mxwarden tables yet"};
+        // mxwardend refuses fleet tables a newer mxwarden wrote, whatever
+        // the quarantine's version.
+        auto f = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'fleet'");
+        if (f.rows() && f.integer(0, 0) > pg_fleet_schema_version)
+            return {store_check::kind::newer, "fleet schema version " + std::to_string(f.integer(0, 0)) +
+                                                  ", newer than this mxwarden's " +
+                                                  std::to_string(pg_fleet_schema_version) +
+                                                  " (was it written by a newer mxwarden?)"};
         auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'quarantine'");
         if (r.rows() == 0)
             return {store_check::kind::absent, "no quarantine tables yet"};
@@ -65,11 +64,9 @@ store_check check_store(const store_location& where)
     }
 }
 
-std::unique_ptr<fleet_state> open_fleet_state(const std::string&, const std::string&)
+std::unique_ptr<fleet_state> open_fleet_state(const std::string& url, const std::string& node)
 {
-    // The PostgreSQL backend (store/pg.hpp) comes with the quarantine's;
-    // until then a fleet node routes alone, from route_store.
-    throw no_backend("store.url is set, but this mxwardend has no PostgreSQL support");
+    return std::make_unique<pg_fleet_state>(url, node);
 }
 
 std::string describe(const store_location& where)
