@@ -338,18 +338,28 @@ void check_daemon(const base::config& cfg, std::vector<finding>& out)
 
 // The fleet's shared store: reachable or not. The URL is not shown (it
 // may carry a password); store.node is.
+// A look that changes nothing (no tables made, no migration): doctor may
+// run as any user, against a database other nodes are using.
 void check_fleet_store(const base::config& cfg, std::vector<finding>& out)
 {
     if (cfg.store.url.empty())
         return;
-    const std::string what = "store.url as " + cfg.store.node;
-    try {
-        store::open_fleet_state(cfg.store.url, cfg.store.node);
-        out.push_back({"store", what, level::ok, "reachable", ""});
-    } catch (const store::store_error& e) {
-        out.push_back({"store", what, e.transient() ? level::warn : level::fail,
-                       std::string("not reachable: ") + e.what(),
-                       e.transient() ? "nodes route from what each knows alone until the database is back" : ""});
+    const store::store_location where{cfg.quarantine.database, cfg.store.url, cfg.store.node};
+    const std::string what = store::describe(where) + " as " + cfg.store.node;
+    auto st = store::check_store(where);
+    switch (st.what) {
+    case store::store_check::kind::ok: out.push_back({"store", what, level::ok, "reachable, " + st.detail, ""}); break;
+    case store::store_check::kind::absent:
+        out.push_back({"store", what, level::info, "reachable, " + st.detail, "the first node to start makes them"});
+        break;
+    case store::store_check::kind::unreachable:
+        out.push_back({"store", what, level::fail, "not reachable: " + st.detail,
+                       "nodes route from what each knows alone, and ingest answers 75 (Postfix keeps the mail), "
+                       "until the database is back"});
+        break;
+    case store::store_check::kind::newer:
+        out.push_back({"store", what, level::fail, st.detail, "upgrade this node's mxwarden to the fleet's version"});
+        break;
     }
 }
 
@@ -357,6 +367,10 @@ void check_quarantine(const base::config& cfg, std::vector<finding>& out)
 {
     const store::store_location where{cfg.quarantine.database, cfg.store.url, cfg.store.node};
     const auto db = store::describe(where);
+    // A shared store check_fleet_store did not find usable has been
+    // reported there; opening it here would make its tables.
+    if (!cfg.store.url.empty() && store::check_store(where).what != store::store_check::kind::ok)
+        return;
     try {
         auto q = store::open_quarantine(where, store::open_mode::read_only);
         if (!q) {

@@ -14,10 +14,20 @@ constexpr Oid int2_oid = 21;
 constexpr Oid int4_oid = 23;
 constexpr Oid bool_oid = 16;
 
+// libpq's messages span lines ("...failed: ...\n\tIs the server running
+// ...?\n"); ours go on one line, in a log line, a pipe(8) reply or doctor's.
 std::string message_of(const char* libpq_text)
 {
-    std::string m = libpq_text ? libpq_text : "";
-    while (!m.empty() && (m.back() == '\n' || m.back() == ' '))
+    std::string m;
+    for (const char* p = libpq_text ? libpq_text : ""; *p; ++p) {
+        if (*p == '\n' || *p == '\t') {
+            if (!m.empty() && m.back() != ' ')
+                m += *p == '\n' ? "; " : " ";
+        } else {
+            m += *p;
+        }
+    }
+    while (!m.empty() && (m.back() == ' ' || m.back() == ';'))
         m.pop_back();
     return m;
 }
