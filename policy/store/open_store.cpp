@@ -2,6 +2,7 @@
 
 #include "store/pg_fleet_state.hpp"
 #include "store/pg_quarantine.hpp"
+#include "store/pg_schema.hpp"
 #include "store/quarantine_store.hpp"
 
 #include <filesystem>
@@ -39,26 +40,22 @@ store_check check_store(const store_location& where)
     }
     try {
         pg_connection c(where.url);
-        if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0) == false)
-            return {store_check::kind::absent, "no mxwarden tables yet"};
         // mxwardend refuses fleet tables a newer mxwarden wrote, whatever
         // the quarantine's version.
-        auto f = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'fleet'");
-        if (f.rows() && f.integer(0, 0) > pg_fleet_schema_version)
-            return {store_check::kind::newer, "fleet schema version " + std::to_string(f.integer(0, 0)) +
-                                                  ", newer than this mxwarden's " +
-                                                  std::to_string(pg_fleet_schema_version) +
-                                                  " (was it written by a newer mxwarden?)"};
-        auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'quarantine'");
-        if (r.rows() == 0)
+        auto newer = [](std::string_view what, int v, int known) {
+            return store_check{store_check::kind::newer,
+                               std::string(what) + " schema version " + std::to_string(v) +
+                                   ", newer than this mxwarden's " + std::to_string(known) +
+                                   " (was it written by a newer mxwarden?)"};
+        };
+        if (int f = pg_component_version(c, "fleet"); f > pg_fleet_schema_version)
+            return newer("fleet", f, pg_fleet_schema_version);
+        int v = pg_component_version(c, "quarantine");
+        if (v == 0)
             return {store_check::kind::absent, "no quarantine tables yet"};
-        auto v = r.integer(0, 0);
-        std::string at = "schema version " + std::to_string(v);
         if (v > pg_quarantine_schema_version)
-            return {store_check::kind::newer, at + ", newer than this mxwarden's " +
-                                                  std::to_string(pg_quarantine_schema_version) +
-                                                  " (was it written by a newer mxwarden?)"};
-        return {store_check::kind::ok, "PostgreSQL, " + at};
+            return newer("quarantine", v, pg_quarantine_schema_version);
+        return {store_check::kind::ok, "PostgreSQL, schema version " + std::to_string(v)};
     } catch (const store_error& e) {
         return {store_check::kind::unreachable, e.what()};
     }

@@ -1,5 +1,6 @@
 #include "store/pg_fleet_state.hpp"
 
+#include "store/pg_schema.hpp"
 #include "store/quarantine.hpp"
 
 #include <algorithm>
@@ -9,16 +10,6 @@
 
 namespace mxw::store {
 namespace {
-
-// The quarantine's bootstrap (pg_quarantine.cpp): whichever component
-// opens first makes the schema and its version table.
-constexpr std::string_view bootstrap = R"sql(
-CREATE SCHEMA IF NOT EXISTS mxwarden;
-CREATE TABLE IF NOT EXISTS mxwarden.schema (
-    component text PRIMARY KEY,
-    version integer NOT NULL
-);
-)sql";
 
 // Version 1. Observations are a log that every node reads from its own
 // cursor (seq) and that is pruned by age; routes are one row per
@@ -57,13 +48,9 @@ CREATE INDEX ON mxwarden.fleet_routes (saved_at);
 )sql";
 
 void to_v1(pg_connection& c) { c.exec_script(schema_v1); }
-constexpr void (*steps[])(pg_connection&) = {to_v1};
+constexpr pg_step steps[] = {to_v1};
 static_assert(std::size(steps) == pg_fleet_schema_version);
 
-// The quarantine's migration lock: the two components' bootstraps must not
-// race (two CREATE SCHEMA IF NOT EXISTS at once may fail on the catalog's
-// unique index).
-constexpr std::int64_t migration_lock = 0x6d78770001;
 // Held by publish until its commit. An identity value is taken at insert
 // but becomes visible at commit, and two publishers may commit out of
 // order: a reader at seq 100 would skip a 99 committed after it. With
@@ -99,20 +86,6 @@ std::int64_t wall_ms()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-int stored_version(pg_connection& c)
-{
-    auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'fleet'");
-    return r.rows() ? static_cast<int>(r.integer(0, 0)) : 0;
-}
-
-void refuse_newer(int v)
-{
-    if (v > pg_fleet_schema_version || v < 0)
-        throw schema_error("the PostgreSQL fleet tables have schema version " + std::to_string(v) +
-                           "; this mxwarden knows versions up to " + std::to_string(pg_fleet_schema_version) +
-                           " (were they written by a newer mxwarden?)");
 }
 
 void put16(std::string& out, std::size_t v)
@@ -185,26 +158,7 @@ std::optional<std::vector<saved_host>> decode_route_hosts(std::string_view in)
 
 void migrate_pg_fleet(pg_connection& c)
 {
-    constexpr int target = pg_fleet_schema_version;
-    // Every open passes here: when the tables are current, only read (a
-    // node's role may lack the right to create the schema).
-    if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0)) {
-        int v = stored_version(c);
-        refuse_newer(v);
-        if (v == target)
-            return;
-    }
-    pg_transaction t(c);
-    c.exec("SELECT pg_advisory_xact_lock($1::bigint)", {migration_lock});
-    c.exec_script(bootstrap);
-    int v = stored_version(c);
-    refuse_newer(v);
-    for (; v < target; ++v)
-        steps[v](c);
-    c.exec("INSERT INTO mxwarden.schema (component, version) VALUES ('fleet', $1::integer)"
-           " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-           {std::int64_t{target}});
-    t.commit();
+    pg_migrate(c, "fleet", "fleet state", steps, pg_fleet_schema_version);
 }
 
 pg_fleet_state::pg_fleet_state(const std::string& conninfo, std::string node)

@@ -3,6 +3,7 @@
 #include "proto/mail_address.hpp"
 #include "proto/sanitize.hpp"
 #include "store/entry_keys.hpp"
+#include "store/pg_schema.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,24 +13,6 @@
 
 namespace mxw::store {
 namespace {
-
-// Everything mxwarden keeps in PostgreSQL lives in the schema `mxwarden`,
-// not in prefixed tables beside the site's own: a DBA grants, dumps
-// (pg_dump -n mxwarden) or drops it as one thing, and the names cannot
-// meet another application's in a shared database. mxwarden.schema holds
-// one version per component (the quarantine now; shared routes and host
-// health later), so each migrates on its own.
-//
-// Creating the schema needs the CREATE right on the database, so a node
-// whose role may only read and write the tables (the DBA migrated them)
-// must not run this when the version already fits; see migrate.
-constexpr std::string_view bootstrap = R"sql(
-CREATE SCHEMA IF NOT EXISTS mxwarden;
-CREATE TABLE IF NOT EXISTS mxwarden.schema (
-    component text PRIMARY KEY,
-    version integer NOT NULL
-);
-)sql";
 
 // Version 1: the SQLite store's tables (see quarantine_store.cpp for why
 // bodies, recipients and fingerprints are tables of their own), plus the
@@ -124,13 +107,11 @@ ALTER TABLE mxwarden.quarantine_entries ADD COLUMN origin text UNIQUE;
 // step here; released code never edits an earlier one.
 void to_v1(pg_connection& c) { c.exec_script(schema_v1); }
 void to_v2(pg_connection& c) { c.exec_script(schema_v2); }
-constexpr void (*steps[])(pg_connection&) = {to_v1, to_v2};
+constexpr pg_step steps[] = {to_v1, to_v2};
 static_assert(std::size(steps) == pg_quarantine_schema_version);
 
-// Advisory lock keys (pg_advisory_xact_lock, released at commit or
-// rollback). Another application's keys in the same database could only
-// make one of us wait, never break anything.
-constexpr std::int64_t migration_lock = 0x6d78770001;  // "mxw" 1
+// Advisory lock key (pg_advisory_xact_lock, released at commit or
+// rollback), next to the migration's in store/pg_schema.cpp.
 constexpr std::int64_t size_limit_lock = 0x6d78770002;
 
 // The lock for one delivery: its fingerprint's first 64 bits.
@@ -142,20 +123,6 @@ std::int64_t delivery_lock(std::string_view fingerprint)
 }
 
 // 0 when the quarantine has no tables yet.
-int stored_version(pg_connection& c)
-{
-    auto r = c.exec("SELECT version FROM mxwarden.schema WHERE component = 'quarantine'");
-    return r.rows() ? static_cast<int>(r.integer(0, 0)) : 0;
-}
-
-void refuse_newer(int v)
-{
-    if (v > pg_quarantine_schema_version || v < 0)
-        throw schema_error("the PostgreSQL quarantine has schema version " + std::to_string(v) +
-                           "; this mxwarden knows versions up to " + std::to_string(pg_quarantine_schema_version) +
-                           " (was it written by a newer mxwarden?)");
-}
-
 entry_state state_of(const std::string& s)
 {
     auto st = parse_entry_state(s);
@@ -201,28 +168,7 @@ void migrate_pg_quarantine(pg_connection& c, int target)
 {
     if (target < 1 || target > pg_quarantine_schema_version)
         throw std::invalid_argument("migrate_pg_quarantine: no schema version " + std::to_string(target));
-    // Every open passes here: when the tables are current, only read.
-    if (c.exec("SELECT to_regclass('mxwarden.schema') IS NOT NULL").boolean(0, 0)) {
-        int v = stored_version(c);
-        refuse_newer(v);
-        if (v == target)
-            return;
-    }
-    // Nodes starting together queue on the lock; the one that gets it
-    // second finds the work done.
-    pg_transaction t(c);
-    c.exec("SELECT pg_advisory_xact_lock($1::bigint)", {migration_lock});
-    c.exec_script(bootstrap);
-    int v = stored_version(c);
-    refuse_newer(v);
-    if (v > target)
-        throw schema_error("cannot migrate the PostgreSQL quarantine back from version " + std::to_string(v));
-    for (; v < target; ++v)
-        steps[v](c);
-    c.exec("INSERT INTO mxwarden.schema (component, version) VALUES ('quarantine', $1::integer)"
-           " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-           {std::int64_t{target}});
-    t.commit();
+    pg_migrate(c, "quarantine", "quarantine", steps, target);
 }
 
 pg_quarantine::pg_quarantine(const std::string& conninfo, std::string node) : conn_(conninfo), node_(std::move(node))

@@ -137,7 +137,7 @@ deferred() { mxw_postfix_log "$pfa" | grep_all 'status=deferred .*quarantine una
 mxw_poll 30 deferred || fail "no ingest was deferred while PostgreSQL was down"
 # Meanwhile doctor and --check-config say so (a store that is down is a warning for the daemon, not an error).
 "$MXW_BUILD/mxwarden" -c "$work/node1.conf" doctor >"$work/doctor-down.txt" 2>&1 || true
-grep -q 'store.*not reachable' "$work/doctor-down.txt" || fail "doctor does not report the unreachable store"
+grep -q 'FAIL  postgresql .* as mta-1: not reachable: PostgreSQL' "$work/doctor-down.txt" || fail "doctor does not report the unreachable store"
 grep -q 'ingest answers 75' "$work/doctor-down.txt" || fail "doctor does not say what it means for mail"
 "$MXW_BUILD/mxwardend" -c "$work/node1.conf" --check-config >"$work/check-down.txt" 2>&1 ||
     fail "--check-config failed while only the store was down: $(cat "$work/check-down.txt")"

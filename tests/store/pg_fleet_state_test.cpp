@@ -3,6 +3,7 @@
 // from node to node through the cursor, never back to their own node and
 // never lost to transactions committing out of order; routes where the
 // newest saved_at wins; the caps on what is read back; the schema version.
+#include "store/pg_env.hpp"
 #include "store/open_store.hpp"
 #include "store/pg_fleet_state.hpp"
 #include "store/quarantine.hpp"  // schema_error
@@ -22,16 +23,9 @@ using mxw::store::saved_host;
 using mxw::store::saved_route;
 using mxw::store::shared_observation;
 
-namespace {
+using mxw::test::pg_url;
 
-std::string pg_url()
-{
-    const char* url = std::getenv("MXW_PG_URL");
-    if (!url || !*url)
-        throw std::runtime_error("MXW_PG_URL is not set: pg_store_tests needs a PostgreSQL server"
-                                 " (tests/integration/pg_store_test.sh starts one)");
-    return url;
-}
+namespace {
 
 // A fresh database for each case: the fleet tables only, so a case run
 // alone does not depend on the quarantine's.

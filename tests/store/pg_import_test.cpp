@@ -3,6 +3,7 @@
 // that made room for it, against the PostgreSQL server in MXW_PG_URL. The
 // source is a real SQLite store in memory, written through its own
 // interface, so the cases see exactly what the CLI reads.
+#include "store/pg_env.hpp"
 #include "store/pg_quarantine.hpp"
 #include "store/quarantine_backend.hpp"
 #include "store/quarantine_store.hpp"
@@ -170,7 +171,7 @@ TEST_CASE("a delivery the fleet already took keeps its entry; the import still c
 TEST_CASE("a database at schema version 1 migrates to 2 and keeps its entries", "[pg][migration]")
 {
     auto keep = mxw::test::make_quarantine_backend();  // empties the database
-    const std::string url = std::getenv("MXW_PG_URL");
+    const std::string url = mxw::test::pg_url();
     {
         pg_connection c(url);
         mxw::store::migrate_pg_quarantine(c, 1);

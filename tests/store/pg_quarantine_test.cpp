@@ -6,6 +6,7 @@
 // claim matched by node as well as pid, the connection defaults, and which
 // failures are transient. Without MXW_PG_URL every case fails: a missing
 // server must not pass for a working backend.
+#include "store/pg_env.hpp"
 #include "store/pg_quarantine.hpp"
 #include "store/quarantine_backend.hpp"
 
@@ -31,16 +32,9 @@ using mxw::store::release_claim;
 using mxw::test::never_stale;
 using mxw::test::sample;
 
-namespace {
+using mxw::test::pg_url;
 
-std::string pg_url()
-{
-    const char* url = std::getenv("MXW_PG_URL");
-    if (!url || !*url)
-        throw std::runtime_error("MXW_PG_URL is not set: pg_store_tests needs a PostgreSQL server"
-                                 " (tests/integration/pg_store_test.sh starts one)");
-    return url;
-}
+namespace {
 
 // Drops everything mxwarden keeps in the database: each case starts empty.
 void reset_database(const std::string& url)
