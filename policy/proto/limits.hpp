@@ -91,4 +91,14 @@ inline constexpr std::size_t max_summary_field_bytes = 998;
 // Daemon evidence stored with an entry (the control socket's route answer).
 inline constexpr std::size_t max_evidence_bytes = 64 * 1024;
 
+// Web view (mxwarden-web): a form or query string, and a Cookie header.
+// The largest legitimate form is a bulk action: a CSRF token and up to
+// max_web_page_entries ids, each id=NNNNNNN&; 4096 fields and 64 KiB leave
+// room for that with headroom and still cap what a client can make us hold.
+inline constexpr std::size_t max_form_bytes = 64 * 1024;
+inline constexpr std::size_t max_form_fields = 4096;
+// Browsers send at most a few KiB of cookies per host (RFC 6265 §6.1 asks
+// for at least 50 cookies of 4 KiB); we set one, so 100 is generous.
+inline constexpr std::size_t max_cookies = 100;
+
 }  // namespace mxw::proto
