@@ -17,6 +17,7 @@ struct request {
     std::string cookie;        ///< the Cookie header(s), joined with "; "
     std::string content_type;  ///< media type only, lower case ("application/x-www-form-urlencoded")
     std::string origin;        ///< the Origin header, empty when not sent
+    std::string host;          ///< the Host header as sent (a POST's Origin must name it)
     std::string body;          ///< at most the server's body cap
     std::string peer;          ///< the client's address, for the login rate limit
 };
