@@ -704,7 +704,8 @@ response health_page(context& c)
 // ---- app ------------------------------------------------------------------------
 
 app::app(app_deps deps, session_table& sessions, login_limiter& limiter, app_options opt)
-    : deps_(std::move(deps)), sessions_(sessions), limiter_(limiter), opt_(std::move(opt))
+    : deps_(std::move(deps)), sessions_(sessions), limiter_(limiter), opt_(std::move(opt)),
+      dummy_hash_(hash_password("mxwarden-web: no such user"))
 {
     if (opt_.page_size == 0 || opt_.page_size > store::max_page_entries - 1)
         opt_.page_size = 50;
@@ -745,7 +746,14 @@ response app::login(const request& r, std::int64_t now)
     }
     const auto users = deps_.users();
     const web_user* u = find_user(users, name);
-    if (!u || !verify_password(u->hash, password)) {
+    // An unknown name costs one Argon2id verification too, so the answer's
+    // time does not tell which names exist.
+    bool ok = false;
+    if (u)
+        ok = verify_password(u->hash, password);
+    else
+        (void)verify_password(dummy_hash_, password);
+    if (!ok) {
         limiter_.failed(peer_key, now);
         limiter_.failed(user_key, now);
         return html_page(403, "Log in", login_form(name, true), std::nullopt);

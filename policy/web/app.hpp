@@ -96,7 +96,8 @@ struct app_deps {
 class app : public handler {
 public:
     /// `sessions` and `limiter` outlive the app; the app is used from the
-    /// server's one thread, like them.
+    /// server's one thread, like them. Hashes one password (libsodium):
+    /// throws users_error when libsodium cannot start.
     app(app_deps deps, session_table& sessions, login_limiter& limiter, app_options opt = {});
 
     /// Never throws: a store that fails is a 503 page, anything else a 500
@@ -114,6 +115,9 @@ private:
     session_table& sessions_;
     login_limiter& limiter_;
     app_options opt_;
+    /// A hash of nothing anyone types, verified against when the name is
+    /// unknown (see login).
+    std::string dummy_hash_;
 };
 
 }  // namespace mxw::web
