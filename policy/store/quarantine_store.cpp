@@ -324,13 +324,17 @@ sql_filter where_of(const list_filter& f)
         if (set.empty()) {
             q.where += " AND 0";
         } else {
-            // Some recipient in the set and none outside it (recipients
-            // are stored with their domain lowered).
+            // Some recipient in the set (an index lookup per domain) and,
+            // for those candidates only, none outside it (their own few
+            // recipients): NOT IN over a subquery would read every
+            // recipient of the store. Recipients are stored with their
+            // domain lowered.
             std::string in;
             for (const auto& d : set)
                 in += (in.empty() ? "" : ", ") + q.next(d);
             q.where += " AND id IN (SELECT entry_id FROM recipients WHERE domain IN (" + in +
-                       ")) AND id NOT IN (SELECT entry_id FROM recipients WHERE domain NOT IN (" + in + "))";
+                       ")) AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.entry_id = entries.id"
+                       " AND r.domain NOT IN (" + in + "))";
         }
     }
     return q;
