@@ -19,11 +19,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <pwd.h>
 #include <span>
 #include <sstream>
 #include <sysexits.h>
@@ -40,8 +42,11 @@ verbs:
   ingest [--reason R] [--reason-text T] [--queue-id Q] --sender S|-f S -- RCPT...
                   store the message on stdin (run by the MTA: Postfix pipe(8)
                   transport mxq, Sendmail prog mailer); exit 0 stored, 75 retry
-  list [--reason R] [--domain D] [--since DURATION|DATE] [--state held|releasing|released|deleted|all] [--json]
-                  one line per entry; the default state is held
+  list [--reason R] [--domain D] [--sender ADDR] [--search TEXT] [--since DURATION|DATE]
+       [--state held|releasing|released|deleted|all] [--json]
+                  one line per entry; the default state is held; --sender is
+                  the whole envelope sender ("<>" the null sender), --search a
+                  piece of the sender, any recipient or the subject; both case-blind
   show ID [--json]       envelope, headers, reason, evidence and history
   cat ID                 the raw message
   release ID... [--dry-run]
@@ -74,8 +79,8 @@ const std::vector<verb_spec>& verbs()
           {"--sender", takes_value},
           {"-f", takes_value}}},
         {"list",
-         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--state", takes_value},
-          {"--json"}}},
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--sender", takes_value}, {"--search", takes_value},
+          {"--since", takes_value}, {"--state", takes_value}, {"--json"}}},
         {"show", {{"--json"}}},
         {"cat", {}},
         {"release",
@@ -177,6 +182,10 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
         f.reason = *r;
     if (auto* d = a.opt("--domain"))
         f.domain = *d;
+    if (auto* s = a.opt("--sender"))
+        f.sender = *s == "<>" ? std::string() : *s;
+    if (auto* t = a.opt("--search"))
+        f.text = *t;
     if (auto* s = a.opt("--since")) {
         f.since = parse_since(*s);
         if (!f.since)
@@ -635,13 +644,31 @@ int release(const verb_args& a, const base::config& cfg)
     return rc;
 }
 
+// Who deletes, for the entry's history: the login behind the real uid (an
+// admin under sudo is named by SUDO_USER, which only root can have set
+// for us), else the uid as a number.
+std::string unix_user()
+{
+    const uid_t uid = ::getuid();
+    if (uid == 0)
+        if (const char* s = std::getenv("SUDO_USER"); s && *s)
+            return proto::sanitize(s, 64);
+    std::vector<char> buf(4096);
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
+        return proto::sanitize(found->pw_name, 64);
+    return "uid " + std::to_string(uid);
+}
+
 int remove(const verb_args& a, const base::config& cfg)
 {
     auto ids = ids_of(a);
     auto qs = open_existing(cfg);
+    const auto by = unix_user();
     int rc = 0;
     for (auto id : ids) {
-        if (qs && qs->remove(id, now())) {
+        if (qs && qs->remove(id, now(), by)) {
             std::cout << "deleted entry " << id << "\n";
         } else if (qs && qs->find(id)) {
             std::cerr << "mxwarden: entry " << id << " was already deleted\n";
