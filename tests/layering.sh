@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails when a layer includes what it must not: proto/ is standard-library
 # only; engine/ never sees libunbound, sockets or the daemon; the daemon's
-# own folder is included by nobody else.
+# own folder is included by nobody else; web/ (mxwarden-web's users and
+# sessions) stays out of proto/ and engine/.
 set -euo pipefail
 src=$1
 bad=0
@@ -10,6 +11,9 @@ if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|base/|unbound\.h)'
 fi
 if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|libpq-fe\.h|store/|dns/unbound|dns/lookup_queue|daemon/|base/|net/(listener|policy_session|control_session))' "$src/engine"; then
   echo "engine/ must not include libunbound, SQLite, libpq, the daemon or sessions"; bad=1
+fi
+if grep -rnE '#include +[<"](web/|sodium\.h)' "$src/proto" "$src/engine"; then
+  echo "proto/ and engine/ must not include web/ or libsodium: the web view's access layer sits beside them"; bad=1
 fi
 if grep -rnE '#include +[<"]daemon/' "$src/net" "$src/cli" "$src/../plugin"; then
   echo "only mxwardend's main may include daemon/: shared plumbing lives in base/"; bad=1

@@ -63,6 +63,15 @@ struct milter_settings {
     std::chrono::milliseconds timeout{8000};
 };
 
+/// mxwarden-web's settings: where it listens, its users file, how long a
+/// login lasts.
+struct web_settings {
+    proto::endpoint listen{proto::endpoint::kind::inet, "127.0.0.1", 10044, ""};
+    std::string users;  ///< absolute path of the users file (web.users)
+    std::chrono::seconds session_idle{30 * 60};
+    std::chrono::seconds session_max{12 * 3600};
+};
+
 /// routing.steer, kept in config::routing.steer.
 using steer_mode = engine::steer_mode;
 
@@ -90,6 +99,7 @@ struct config {
     quarantine_settings quarantine;
     store_settings store;
     milter_settings milter;
+    web_settings web;
     bool deny_local_addresses = true;
     std::chrono::milliseconds probe_connect_timeout{10000};
     std::chrono::milliseconds probe_banner_timeout{30000};

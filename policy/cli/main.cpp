@@ -6,6 +6,7 @@
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
 #include "cli/store_cli.hpp"
+#include "cli/web_user_cli.hpp"
 #include "base/args.hpp"
 #include "base/config.hpp"
 #include "proto/control_request.hpp"
@@ -35,6 +36,9 @@ commands:
                          daemon and quarantine (mxwarden doctor --help)
   postfix-setup [--check | --apply]
                          the main.cf and master.cf settings mxwarden needs
+  web-user add|passwd|del|list ...
+                         the users of mxwarden-web, the quarantine's web view
+                         (mxwarden web-user --help)
 
 The daemon is found through listen.control in the config (-c FILE, default
 /etc/mxwarden/mxwarden.conf if it exists, else built-in defaults).
@@ -65,7 +69,7 @@ int main(int argc, char** argv)
 {
     static constexpr base::arg_option options[] = {{"-h"}, {"--help"}, {"--version"}, {"--json"}};
     auto args = base::arg_views(argc, argv);
-    // "quarantine", "store", "doctor" and "postfix-setup" take options of their own:
+    // "quarantine", "store", "doctor", "postfix-setup" and "web-user" take options of their own:
     // only what comes before them is parsed here.
     auto global = base::parse_args(args, {options, base::config_args::all, true});
     if (global.rest < args.size()) {
@@ -79,6 +83,8 @@ int main(int argc, char** argv)
             return cli::run_doctor(before, after);
         if (args[global.rest] == "postfix-setup")
             return cli::run_postfix_setup(before, after);
+        if (args[global.rest] == "web-user")
+            return cli::run_web_user(before, after);
     }
     auto cmd = base::parse_args(args, {options});
     if (cmd.has("-h") || cmd.has("--help")) {

@@ -1,7 +1,7 @@
 #include "cli/quarantine_cli.hpp"
 
 #include "cli/blocking_socket.hpp"
-#include "cli/reinject.hpp"
+#include "cli/release.hpp"
 #include "cli/verb_config.hpp"
 #include "base/args.hpp"
 #include "base/config.hpp"
@@ -19,13 +19,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
-#include <limits>
 #include <map>
-#include <signal.h>
+#include <pwd.h>
 #include <span>
 #include <sstream>
 #include <sysexits.h>
@@ -42,8 +42,11 @@ verbs:
   ingest [--reason R] [--reason-text T] [--queue-id Q] --sender S|-f S -- RCPT...
                   store the message on stdin (run by the MTA: Postfix pipe(8)
                   transport mxq, Sendmail prog mailer); exit 0 stored, 75 retry
-  list [--reason R] [--domain D] [--since DURATION|DATE] [--state held|releasing|released|deleted|all] [--json]
-                  one line per entry; the default state is held
+  list [--reason R] [--domain D] [--sender ADDR] [--search TEXT] [--since DURATION|DATE]
+       [--state held|releasing|released|deleted|all] [--json]
+                  one line per entry; the default state is held; --sender is
+                  the whole envelope sender ("<>" the null sender), --search a
+                  piece of the sender, any recipient or the subject; both case-blind
   show ID [--json]       envelope, headers, reason, evidence and history
   cat ID                 the raw message
   release ID... [--dry-run]
@@ -76,8 +79,8 @@ const std::vector<verb_spec>& verbs()
           {"--sender", takes_value},
           {"-f", takes_value}}},
         {"list",
-         {{"--reason", takes_value}, {"--domain", takes_value}, {"--since", takes_value}, {"--state", takes_value},
-          {"--json"}}},
+         {{"--reason", takes_value}, {"--domain", takes_value}, {"--sender", takes_value}, {"--search", takes_value},
+          {"--since", takes_value}, {"--state", takes_value}, {"--json"}}},
         {"show", {{"--json"}}},
         {"cat", {}},
         {"release",
@@ -120,16 +123,6 @@ verb_args parse_verb(std::span<const std::string_view> args)
 }
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-std::string format_time(std::int64_t t)
-{
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
-}
 
 std::string format_age(std::int64_t seconds)
 {
@@ -189,6 +182,10 @@ store::list_filter filter_from(const verb_args& a, std::optional<entry_state> de
         f.reason = *r;
     if (auto* d = a.opt("--domain"))
         f.domain = *d;
+    if (auto* s = a.opt("--sender"))
+        f.sender = *s == "<>" ? std::string() : *s;
+    if (auto* t = a.opt("--search"))
+        f.text = *t;
     if (auto* s = a.opt("--since")) {
         f.since = parse_since(*s);
         if (!f.since)
@@ -249,7 +246,7 @@ std::string recipients_column(const store::entry_summary& s)
 void summary_json(proto::json_writer& w, const store::entry_summary& s)
 {
     w.key("id").value(s.id);
-    w.key("created").value(s.created).key("created_utc").value(format_time(s.created));
+    w.key("created").value(s.created).key("created_utc").value(format_utc(s.created));
     w.key("updated").value(s.updated);
     w.key("state").value(store::to_string(s.state));
     w.key("reason").value(s.reason);
@@ -418,7 +415,7 @@ int list(const verb_args& a, const base::config& cfg)
         << "RECIPIENT" << std::setw(7) << "SIZE"
         << "SUBJECT\n";
     for (const auto& s : rows) {
-        out << std::setw(7) << s.id << std::setw(20) << format_time(s.created) << std::setw(6)
+        out << std::setw(7) << s.id << std::setw(20) << format_utc(s.created) << std::setw(6)
             << format_age(t - s.created) << std::setw(9) << store::to_string(s.state);
         if (fleet)
             out << std::setw(16) << proto::sanitize(s.node, 15);
@@ -492,9 +489,9 @@ int show(const verb_args& a, const base::config& cfg)
     auto t = now();
     std::ostringstream out;
     out << "entry " << s.id << ": " << store::to_string(s.state) << ", attempt " << s.attempts << "\n";
-    out << "  quarantined  " << format_time(s.created) << " UTC (" << format_age(t - s.created) << " ago)\n";
+    out << "  quarantined  " << format_utc(s.created) << " UTC (" << format_age(t - s.created) << " ago)\n";
     if (s.updated != s.created)
-        out << "  updated      " << format_time(s.updated) << " UTC\n";
+        out << "  updated      " << format_utc(s.updated) << " UTC\n";
     out << "  reason       " << proto::sanitize(s.reason);
     if (!d->reason_text.empty())
         out << ": " << proto::sanitize(d->reason_text, 1000);
@@ -520,7 +517,7 @@ int show(const verb_args& a, const base::config& cfg)
     }
     out << "history:\n";
     for (const auto& h : d->history)
-        out << "  " << format_time(h.at) << "  " << std::left << std::setw(15) << h.event << proto::sanitize(h.detail, 400)
+        out << "  " << format_utc(h.at) << "  " << std::left << std::setw(15) << h.event << proto::sanitize(h.detail, 400)
             << "\n";
     std::cout << out.str();
     return 0;
@@ -595,31 +592,6 @@ int stats(const verb_args& a, const base::config& cfg)
 
 // ---- release, delete, purge ---------------------------------------------
 
-// A release that crashed (or was killed) after claiming its entry leaves it
-// "releasing". The claim is stale, and the entry releasable again, once its
-// process is gone (a claim of this machine's, the only kind a SQLite file
-// has; another fleet node's pid cannot be checked from here) or an hour
-// has passed. The hour bounds the case of a pid
-// reused by an unrelated process; it is far longer than one send takes
-// (the SMTP path's deadlines add up to about 12 minutes; the MTA's
-// sendmail queues locally in well under a second), so only a release hung
-// that long can see its entry taken over while it still runs.
-constexpr std::int64_t claim_stale_after_seconds = 3600;
-
-bool claim_is_stale(const store::release_claim& c, std::int64_t at, const base::config& cfg)
-{
-    if (at - c.at > claim_stale_after_seconds)
-        return true;
-    // Another node's process cannot be looked at from here: its claim
-    // stands until the hour is up.
-    if (!c.node.empty() && c.node != cfg.store.node)
-        return false;
-    if (c.pid <= 0 || c.pid > std::numeric_limits<pid_t>::max())
-        return true;
-    // EPERM: alive, but another user's (root released, the admin looks).
-    return ::kill(static_cast<pid_t>(c.pid), 0) != 0 && errno == ESRCH;
-}
-
 std::vector<std::int64_t> ids_of(const verb_args& a)
 {
     if (a.words().empty())
@@ -651,114 +623,52 @@ int release(const verb_args& a, const base::config& cfg)
     } else {
         ids = ids_of(a);
     }
-    const auto& q = cfg.quarantine;
-    std::string via = q.release_via == base::quarantine_settings::release::smtp ? "smtp:" + proto::to_string(q.smtp).substr(5)
-                                                                                   : "sendmail:" + q.sendmail_path;
-    const auto pid = static_cast<std::int64_t>(::getpid());
     int rc = 0;
     for (auto id : ids) {
-        auto d = qs ? qs->find(id) : std::nullopt;
-        if (!d) {
-            unknown_id(id);
-            rc = EX_NOINPUT;
+        if (!qs) {
+            rc = unknown_id(id);
             continue;
         }
-        if (d->summary.state == entry_state::released) {
-            std::cerr << "mxwarden: entry " << id << " was already released; not released again\n";
-            rc = rc ? rc : EX_DATAERR;
-            continue;
-        }
-        if (d->summary.state != entry_state::held && d->summary.state != entry_state::releasing) {
-            std::cerr << "mxwarden: entry " << id << " is " << store::to_string(d->summary.state)
-                      << ", not held; not released\n";
-            rc = rc ? rc : EX_DATAERR;
-            continue;
-        }
-        // The store holds what the MTA accepted, but it is handed to a
-        // command line and to SMTP commands: check again rather than trust.
-        std::optional<std::string> bad = proto::check_envelope_address(d->summary.sender, true);
-        for (const auto& r : d->recipients)
-            if (!bad)
-                if (auto why = proto::check_envelope_address(r, false))
-                    bad = "recipient '" + proto::sanitize(r) + "' " + *why;
-        if (bad) {
-            std::cerr << "mxwarden: entry " << id << ": " << *bad << "; not released\n";
-            rc = EX_DATAERR;
-            continue;
-        }
-        if (a.has("--dry-run")) {
-            std::cout << "would release entry " << id << " from <" << proto::sanitize(d->summary.sender) << "> to "
-                      << d->recipients.size() << " recipient(s) via " << via << "\n";
-            continue;
-        }
-        // The claim decides who sends: another release may have claimed
-        // (or finished) the entry since find() above. Its time is now, not
-        // the start of this run: a long --all-matching must not hand out
-        // claims that already look an hour old.
-        const store::release_claim mine{pid, now()};
-        auto c = qs->claim_release(id, mine, [&](const store::release_claim& h) { return claim_is_stale(h, now(), cfg); });
-        if (c.what != store::claim_result::kind::claimed) {
-            if (c.what == store::claim_result::kind::busy)
-                std::cerr << "mxwarden: entry " << id << " is already being released (by pid " << c.holder->pid
-                          << (c.holder->node.empty() ? "" : " on " + proto::sanitize(c.holder->node)) << " since " << format_time(c.holder->at) << " UTC); not released\n";
-            else if (c.what == store::claim_result::kind::not_held && c.state == entry_state::released)
-                std::cerr << "mxwarden: entry " << id << " was already released; not released again\n";
-            else
-                std::cerr << "mxwarden: entry " << id << " is " << store::to_string(c.state) << "; not released\n";
-            rc = rc ? rc : (c.what == store::claim_result::kind::unknown ? EX_NOINPUT : EX_DATAERR);
-            continue;
-        }
-        if (c.holder)
-            std::cerr << "mxwarden: entry " << id << ": the release by pid " << c.holder->pid << " at "
-                      << format_time(c.holder->at)
-                      << " UTC did not finish; releasing it again (the MTA may have received it then)\n";
-        // Read again under the claim: the message may have come back (new
-        // recipients, one more attempt) between find() and the claim.
-        d = qs->find(id);
-        auto msg = qs->message(id);
-        if (!d || !msg) {
-            std::cerr << "mxwarden: entry " << id << " has no message\n";
-            rc = EX_NOINPUT;
-            continue;
-        }
-        const auto& s = d->summary;
-        auto out = proto::with_quarantine_id(*msg, id);
-        std::string detail;
-        try {
-            detail = q.release_via == base::quarantine_settings::release::smtp
-                         ? reinject_smtp(q.smtp, s.sender, d->recipients, out)
-                         : reinject_sendmail(q.sendmail_path, s.sender, d->recipients, out);
-        } catch (const std::exception& e) {
-            std::cerr << "mxwarden: entry " << id << " not released: " << e.what() << "\n";
-            qs->record_release_failure(id, mine.pid, now(), e.what());
-            rc = EX_UNAVAILABLE;
-            continue;
-        }
-        try {
-            qs->mark_released(id, mine.pid, s.attempts, now(), detail);
-        } catch (const std::exception& e) {
-            // The MTA has the message now; releasing it again would send it
-            // twice, so say so plainly. The entry stays claimed by this pid
-            // and becomes releasable again once the claim is stale.
-            std::cerr << "mxwarden: entry " << id << " WAS released (" << detail
-                      << ") but recording that failed: " << e.what() << "; do not release it again\n";
-            rc = EX_IOERR;
-            continue;
-        }
-        std::cout << "released entry " << id << " " << detail << "\n";
+        auto r = release_entry(*qs, id, cfg, "", a.has("--dry-run"));
+        if (!r.note.empty())
+            std::cerr << "mxwarden: " << r.note << "\n";
+        if (r.what == release_outcome::kind::released || r.what == release_outcome::kind::would)
+            std::cout << r.message << "\n";
+        else
+            std::cerr << "mxwarden: " << r.message << "\n";
+        if (r.exit_status != 0 && !(r.unless_earlier && rc != 0))
+            rc = r.exit_status;
     }
     if (matching && ids.empty())
         std::cout << "(no held entries match)\n";
     return rc;
 }
 
+// Who deletes, for the entry's history: the login behind the real uid (an
+// admin under sudo is named by SUDO_USER, which only root can have set
+// for us), else the uid as a number.
+std::string unix_user()
+{
+    const uid_t uid = ::getuid();
+    if (uid == 0)
+        if (const char* s = std::getenv("SUDO_USER"); s && *s)
+            return proto::sanitize(s, 64);
+    std::vector<char> buf(4096);
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
+        return proto::sanitize(found->pw_name, 64);
+    return "uid " + std::to_string(uid);
+}
+
 int remove(const verb_args& a, const base::config& cfg)
 {
     auto ids = ids_of(a);
     auto qs = open_existing(cfg);
+    const auto by = unix_user();
     int rc = 0;
     for (auto id : ids) {
-        if (qs && qs->remove(id, now())) {
+        if (qs && qs->remove(id, now(), by)) {
             std::cout << "deleted entry " << id << "\n";
         } else if (qs && qs->find(id)) {
             std::cerr << "mxwarden: entry " << id << " was already deleted\n";
@@ -783,7 +693,7 @@ int purge(const verb_args& a, const base::config& cfg)
     std::size_t n = qs ? qs->purge(cutoff, a.has("--include-held")) : 0;
     std::cout << "purged " << n << " entr" << (n == 1 ? "y" : "ies") << " ("
               << (a.has("--include-held") ? "any state" : "released or deleted") << ", last changed before "
-              << format_time(cutoff) << " UTC)\n";
+              << format_utc(cutoff) << " UTC)\n";
     return 0;
 }
 

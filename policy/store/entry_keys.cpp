@@ -2,6 +2,7 @@
 
 #include "proto/limits.hpp"
 #include "proto/message_headers.hpp"
+#include "proto/sanitize.hpp"
 #include "proto/sha256.hpp"
 
 #include <algorithm>
@@ -40,6 +41,34 @@ std::string summary_field(std::string_view message, std::string_view name)
 {
     auto v = proto::find_header(message, name);
     return v ? v->substr(0, proto::max_summary_field_bytes) : std::string();
+}
+
+std::string substring_pattern(std::string_view text)
+{
+    std::string out = "%";
+    for (char c : proto::to_lower(text)) {
+        if (c == '%' || c == '_' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    out += '%';
+    return out;
+}
+
+std::string deleted_detail(std::string_view by)
+{
+    return by.empty() ? std::string() : "by " + std::string(by);
+}
+
+std::vector<std::string> domain_set(const std::vector<std::string>& domains)
+{
+    std::vector<std::string> out;
+    out.reserve(domains.size());
+    for (const auto& d : domains)
+        out.push_back(proto::to_lower(d));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 }  // namespace mxw::store

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mxw::store {
 
@@ -25,5 +26,17 @@ std::string delivery_fingerprint(const new_entry& e);
 /// The header `name` of `message`, unfolded and cut to
 /// proto::max_summary_field_bytes; empty when absent.
 std::string summary_field(std::string_view message, std::string_view name);
+
+/// list_filter::text as a LIKE pattern with ESCAPE '\\': lowered (ASCII,
+/// as both backends fold case), each % _ and backslash escaped so it
+/// matches only itself, wrapped in % for "anywhere".
+std::string substring_pattern(std::string_view text);
+
+/// The detail of a "deleted" history event: "by NAME", or empty when
+/// nobody is named.
+std::string deleted_detail(std::string_view by);
+
+/// list_filter::only_domains lowered, sorted and without repeats.
+std::vector<std::string> domain_set(const std::vector<std::string>& domains);
 
 }  // namespace mxw::store

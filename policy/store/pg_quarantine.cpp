@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -103,11 +104,25 @@ constexpr std::string_view schema_v2 = R"sql(
 ALTER TABLE mxwarden.quarantine_entries ADD COLUMN origin text UNIQUE;
 )sql";
 
-// steps[v] takes the tables from version v to v + 1. Version 3 appends its
+// Version 3: indexes for the web view, which pages newest first through
+// 100 000 entries and filters them: (state, id) and (reason, id) walk one
+// filter in id order and stop after a page; the lowered sender (see
+// lowered() below, the very expression the filter uses) makes the
+// case-blind sender filter a lookup. Indexes only: the tables stay as an
+// older mxwarden knows them.
+constexpr std::string_view schema_v3 = R"sql(
+CREATE INDEX ON mxwarden.quarantine_entries (state, id);
+CREATE INDEX ON mxwarden.quarantine_entries (reason, id);
+CREATE INDEX quarantine_entries_sender_lower ON mxwarden.quarantine_entries
+    ((decode(lower(encode(sender, 'escape') COLLATE "C"), 'escape')));
+)sql";
+
+// steps[v] takes the tables from version v to v + 1. Version 4 appends its
 // step here; released code never edits an earlier one.
 void to_v1(pg_connection& c) { c.exec_script(schema_v1); }
 void to_v2(pg_connection& c) { c.exec_script(schema_v2); }
-constexpr pg_step steps[] = {to_v1, to_v2};
+void to_v3(pg_connection& c) { c.exec_script(schema_v3); }
+constexpr pg_step steps[] = {to_v1, to_v2, to_v3};
 static_assert(std::size(steps) == pg_quarantine_schema_version);
 
 // Advisory lock key (pg_advisory_xact_lock, released at commit or
@@ -151,6 +166,77 @@ entry_summary read_summary(const pg_rows& r, int row)
     s.attempts = r.integer(row, 10);
     s.node = r.bytes(row, 11);
     return s;
+}
+
+// A bytea column with its ASCII letters lowered, as proto::to_lower does
+// (bytea has no lower()): its escape form is ASCII whatever the bytes (a
+// NUL or a non-UTF-8 byte becomes \nnn, a backslash \\), so lowering it
+// changes only the letters, and decoding gives the bytes back. The C
+// collation keeps lower() to ASCII, as SQLite's, whatever the locale.
+std::string lowered(std::string_view column)
+{
+    return "decode(lower(encode(" + std::string(column) + ", 'escape') COLLATE \"C\"), 'escape')";
+}
+
+// A list_filter as SQL over mxwarden.quarantine_entries e: a condition made
+// of constant fragments only, and its parameters in order.
+struct sql_filter {
+    std::string where = "true";
+    std::vector<pg_param> params;
+    /// Keeps the values the parameters view (a deque never moves them).
+    std::deque<std::string> owned;
+
+    std::string next(std::string v)
+    {
+        owned.push_back(std::move(v));
+        return next_param(pg_param(std::string_view(owned.back())));
+    }
+    std::string next(std::int64_t v) { return next_param(pg_param(v)); }
+    std::string next_param(pg_param p)
+    {
+        params.push_back(std::move(p));
+        return "$" + std::to_string(params.size());
+    }
+};
+
+void build_where(const list_filter& f, sql_filter& q)
+{
+    if (f.state)
+        q.where += " AND state = " + q.next(std::string(to_string(*f.state)));
+    if (f.reason)
+        q.where += " AND reason = " + q.next(*f.reason);
+    if (f.since)
+        q.where += " AND created >= " + q.next(*f.since);
+    if (f.domain)
+        q.where += " AND id IN (SELECT entry_id FROM mxwarden.quarantine_recipients WHERE domain = " +
+                   q.next(proto::to_lower(*f.domain)) + ")";
+    if (f.sender)
+        q.where += " AND " + lowered("sender") + " = " + q.next(proto::to_lower(*f.sender));
+    if (f.text) {
+        // bytea LIKE compares bytes, so the pattern and its escape
+        // character are bytea too (the backslash in hex: a lone backslash
+        // is no valid bytea literal).
+        auto p = q.next(substring_pattern(*f.text)) + "::bytea ESCAPE '\\x5c'::bytea";
+        q.where += " AND (" + lowered("sender") + " LIKE " + p + " OR " + lowered("subject") + " LIKE " + p +
+                   " OR id IN (SELECT entry_id FROM mxwarden.quarantine_recipients WHERE " + lowered("address") +
+                   " LIKE " + p + "))";
+    }
+    if (f.only_domains) {
+        auto set = domain_set(*f.only_domains);
+        if (set.empty()) {
+            q.where += " AND false";
+        } else {
+            // Some recipient in the set and none outside it (recipients are
+            // stored with their domain lowered). NOT EXISTS, not NOT IN: the
+            // planner makes an anti-join of it whatever the table's size.
+            std::string in;
+            for (auto& d : set)
+                in += (in.empty() ? "" : ", ") + q.next(std::move(d));
+            q.where += " AND id IN (SELECT entry_id FROM mxwarden.quarantine_recipients WHERE domain IN (" + in +
+                       ")) AND NOT EXISTS (SELECT 1 FROM mxwarden.quarantine_recipients r WHERE r.entry_id = e.id"
+                       " AND r.domain NOT IN (" + in + "))";
+        }
+    }
 }
 
 std::vector<std::string> recipients_of(pg_connection& c, std::int64_t id)
@@ -344,35 +430,40 @@ std::optional<std::int64_t> pg_quarantine::find_origin(std::string_view origin)
 
 std::vector<entry_summary> pg_quarantine::list(const list_filter& f)
 {
-    // Only constant fragments go into the SQL; every value is a parameter.
-    std::string sql = "SELECT " + std::string(summary_columns) + " FROM mxwarden.quarantine_entries WHERE true";
-    std::vector<pg_param> params;
-    std::string domain;
-    auto next = [&params] { return "$" + std::to_string(params.size() + 1); };
-    if (f.state) {
-        sql += " AND state = " + next();
-        params.emplace_back(to_string(*f.state));
-    }
-    if (f.reason) {
-        sql += " AND reason = " + next();
-        params.emplace_back(*f.reason);
-    }
-    if (f.since) {
-        sql += " AND created >= " + next();
-        params.emplace_back(*f.since);
-    }
-    if (f.domain) {
-        domain = proto::to_lower(*f.domain);
-        sql += " AND id IN (SELECT entry_id FROM mxwarden.quarantine_recipients WHERE domain = " + next() + ")";
-        params.emplace_back(domain);
-    }
-    sql += " ORDER BY id";
-    auto r = conn_.exec(sql, params);
+    sql_filter q;
+    build_where(f, q);
+    auto r = conn_.exec("SELECT " + std::string(summary_columns) + " FROM mxwarden.quarantine_entries e WHERE " +
+                            q.where + " ORDER BY id",
+                        q.params);
     std::vector<entry_summary> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i)
         out.push_back(read_summary(r, i));
     return out;
+}
+
+std::vector<entry_summary> pg_quarantine::page(const list_filter& f, const page_request& p)
+{
+    sql_filter q;
+    build_where(f, q);
+    if (p.before_id)
+        q.where += " AND id < " + q.next(*p.before_id);
+    auto limit = q.next(static_cast<std::int64_t>(std::min(p.limit, max_page_entries)));
+    auto r = conn_.exec("SELECT " + std::string(summary_columns) + " FROM mxwarden.quarantine_entries e WHERE " +
+                            q.where + " ORDER BY id DESC LIMIT " + limit,
+                        q.params);
+    std::vector<entry_summary> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back(read_summary(r, i));
+    return out;
+}
+
+std::int64_t pg_quarantine::count(const list_filter& f)
+{
+    sql_filter q;
+    build_where(f, q);
+    return conn_.exec("SELECT count(*) FROM mxwarden.quarantine_entries e WHERE " + q.where, q.params).integer(0, 0);
 }
 
 std::optional<entry_details> pg_quarantine::find(std::int64_t id)
@@ -484,7 +575,7 @@ void pg_quarantine::record_release_failure(std::int64_t id, std::int64_t pid, st
     t.commit();
 }
 
-bool pg_quarantine::remove(std::int64_t id, std::int64_t now)
+bool pg_quarantine::remove(std::int64_t id, std::int64_t now, std::string_view by)
 {
     pg_transaction t(conn_);
     if (conn_.exec("UPDATE mxwarden.quarantine_entries SET state = 'deleted', claim_node = NULL, claim_pid = NULL,"
@@ -493,7 +584,7 @@ bool pg_quarantine::remove(std::int64_t id, std::int64_t now)
             .affected() == 0)
         return false;
     conn_.exec("DELETE FROM mxwarden.quarantine_messages WHERE entry_id = $1", {id});
-    add_history(id, now, "deleted", "");
+    add_history(id, now, "deleted", deleted_detail(by));
     t.commit();
     return true;
 }

@@ -20,7 +20,7 @@
 namespace mxw::store {
 
 /// The schema version of the quarantine tables this code writes.
-inline constexpr int pg_quarantine_schema_version = 2;
+inline constexpr int pg_quarantine_schema_version = 3;
 
 /// What import_entry did.
 struct import_result {
@@ -41,6 +41,8 @@ public:
     ingest_result ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id = std::nullopt,
                          std::optional<std::uint64_t> max_bytes = std::nullopt) override;
     std::vector<entry_summary> list(const list_filter& f) override;
+    std::vector<entry_summary> page(const list_filter& f, const page_request& p) override;
+    std::int64_t count(const list_filter& f) override;
     std::optional<entry_details> find(std::int64_t id) override;
     std::optional<std::string> message(std::int64_t id) override;
     /// Claims for this node; `mine.node` is not read.
@@ -51,7 +53,7 @@ public:
                        std::string_view detail) override;
     /// The claim must be this node's and `pid`'s.
     void record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now, std::string_view error) override;
-    bool remove(std::int64_t id, std::int64_t now) override;
+    bool remove(std::int64_t id, std::int64_t now, std::string_view by) override;
     std::size_t purge(std::int64_t cutoff, bool include_held = false) override;
     std::vector<stats_row> stats() override;
     /// file_bytes: what the quarantine's tables and indexes take on the

@@ -125,7 +125,27 @@ struct list_filter {
     std::optional<std::string> domain;  ///< a recipient's domain, case-blind
     std::optional<std::int64_t> since;  ///< created at or after
     std::optional<entry_state> state;   ///< nullopt: every state
+    std::optional<std::string> sender;  ///< the envelope sender, case-blind, exact ("" = the null sender)
+    /// Free text: a case-blind substring of the sender, any recipient or the
+    /// subject. Taken literally: % _ and backslash are no wildcards.
+    std::optional<std::string> text;
+    /// A reviewer's view: entries whose EVERY recipient's domain (case-blind)
+    /// is one of these, so a reviewer never sees mail that also went to
+    /// someone outside their domains; an empty list matches nothing.
+    std::optional<std::vector<std::string>> only_domains;
 };
+
+/// One page of a listing, newest first: the entries with an id below
+/// `before_id` (the last id of the previous page; unset: from the newest).
+/// Paging by id rather than by offset keeps every page as cheap as the
+/// first and skips nothing when entries arrive meanwhile.
+struct page_request {
+    std::optional<std::int64_t> before_id;
+    std::size_t limit = 50;  ///< at most max_page_entries
+};
+
+/// The largest page a store hands out, whatever page_request asks.
+inline constexpr std::size_t max_page_entries = 500;
 
 struct stats_row {
     entry_state state = entry_state::held;
@@ -163,6 +183,12 @@ public:
 
     /// Newest last. Never reads message bodies.
     virtual std::vector<entry_summary> list(const list_filter& f) = 0;
+    /// The entries matching `f`, id descending, only ids below
+    /// `p.before_id` when set, at most min(p.limit, max_page_entries).
+    /// Never reads message bodies.
+    virtual std::vector<entry_summary> page(const list_filter& f, const page_request& p) = 0;
+    /// How many entries match `f` (all pages together).
+    virtual std::int64_t count(const list_filter& f) = 0;
     virtual std::optional<entry_details> find(std::int64_t id) = 0;
     /// The raw message, nullopt if the entry is unknown or deleted.
     virtual std::optional<std::string> message(std::int64_t id) = 0;
@@ -184,8 +210,10 @@ public:
     virtual void record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now,
                                         std::string_view error) = 0;
     /// Marks the entry deleted and drops its message; the metadata stays
-    /// until purge. False if unknown or already deleted.
-    virtual bool remove(std::int64_t id, std::int64_t now) = 0;
+    /// until purge. `by` names who deleted it (a unix user, "web:NAME"):
+    /// non-empty, the history's "deleted" event says "by NAME". False if
+    /// unknown or already deleted.
+    virtual bool remove(std::int64_t id, std::int64_t now, std::string_view by) = 0;
 
     /// Removes released and deleted entries last changed before `cutoff`
     /// (and held ones too with `include_held`), with their message,

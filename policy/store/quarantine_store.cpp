@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <variant>
 
 namespace mxw::store {
 namespace {
@@ -116,7 +117,21 @@ CREATE INDEX entries_state ON entries (state, created);
 CREATE INDEX entries_state_updated ON entries (state, updated);
 )sql";
 
-// steps[v] takes a database from version v to v + 1. Version 3 appends its
+// Version 3: indexes for the web view, which pages newest first through
+// 100 000 entries and filters them. Additive only, so an older mxwarden
+// still reads and writes a migrated file (it just does not use them):
+//  - (state) and (reason) end in the rowid, so "held, newest first" walks
+//    one index backwards and stops after a page, where (state, created)
+//    would need every held entry sorted;
+//  - lower(sender) makes the case-blind sender filter a lookup (SQLite's
+//    lower() folds ASCII only, as proto::to_lower does).
+constexpr std::string_view schema_v3 = R"sql(
+CREATE INDEX entries_state_id ON entries (state);
+CREATE INDEX entries_reason_id ON entries (reason);
+CREATE INDEX entries_sender_lower ON entries (lower(sender));
+)sql";
+
+// steps[v] takes a database from version v to v + 1. Version 4 appends its
 // step here; released code never edits an earlier one.
 void to_v1(database& db) { db.exec(schema_v1); }
 void to_v2(database& db)
@@ -139,7 +154,8 @@ void to_v2(database& db)
         throw schema_error("the quarantine store has rows without their entry (table " + check.text(0) +
                            "); not migrated");
 }
-constexpr void (*steps[])(database&) = {to_v1, to_v2};
+void to_v3(database& db) { db.exec(schema_v3); }
+constexpr void (*steps[])(database&) = {to_v1, to_v2, to_v3};
 static_assert(std::size(steps) == quarantine_schema_version);
 
 // Foreign keys off for the length of a migration (SQLite ignores the
@@ -255,6 +271,73 @@ entry_summary read_summary(const statement& st)
     s.subject = st.text(9);
     s.attempts = st.integer(10);
     return s;
+}
+
+// A list_filter as SQL: a condition made of constant fragments only and
+// the values it binds as ?1, ?2, ... in order. One condition per filter
+// combination lets SQLite pick the matching index.
+struct sql_filter {
+    std::string where = "1";
+    std::vector<std::variant<std::int64_t, std::string>> values;
+
+    std::string next(std::variant<std::int64_t, std::string> v)
+    {
+        values.push_back(std::move(v));
+        return "?" + std::to_string(values.size());
+    }
+    void bind(statement& st) const
+    {
+        int i = 0;
+        for (const auto& v : values) {
+            ++i;
+            if (const auto* n = std::get_if<std::int64_t>(&v))
+                st.bind(i, *n);
+            else
+                st.bind(i, std::get<std::string>(v));
+        }
+    }
+};
+
+sql_filter where_of(const list_filter& f)
+{
+    sql_filter q;
+    if (f.state)
+        q.where += " AND state = " + q.next(std::string(to_string(*f.state)));
+    if (f.reason)
+        q.where += " AND reason = " + q.next(*f.reason);
+    if (f.since)
+        q.where += " AND created >= " + q.next(*f.since);
+    if (f.domain)
+        q.where += " AND id IN (SELECT entry_id FROM recipients WHERE domain = " + q.next(proto::to_lower(*f.domain)) + ")";
+    if (f.sender)
+        q.where += " AND lower(sender) = " + q.next(proto::to_lower(*f.sender));
+    if (f.text) {
+        // SQLite's LIKE is case-blind for ASCII already. The recipients'
+        // subquery does not depend on the row, so it runs once.
+        auto p = q.next(substring_pattern(*f.text));
+        q.where += " AND (sender LIKE " + p + " ESCAPE '\\' OR subject LIKE " + p +
+                   " ESCAPE '\\' OR id IN (SELECT entry_id FROM recipients WHERE address LIKE " + p +
+                   " ESCAPE '\\'))";
+    }
+    if (f.only_domains) {
+        auto set = domain_set(*f.only_domains);
+        if (set.empty()) {
+            q.where += " AND 0";
+        } else {
+            // Some recipient in the set (an index lookup per domain) and,
+            // for those candidates only, none outside it (their own few
+            // recipients): NOT IN over a subquery would read every
+            // recipient of the store. Recipients are stored with their
+            // domain lowered.
+            std::string in;
+            for (const auto& d : set)
+                in += (in.empty() ? "" : ", ") + q.next(d);
+            q.where += " AND id IN (SELECT entry_id FROM recipients WHERE domain IN (" + in +
+                       ")) AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.entry_id = entries.id"
+                       " AND r.domain NOT IN (" + in + "))";
+        }
+    }
+    return q;
 }
 
 void insert_recipients(database& db, std::int64_t id, const std::vector<std::string>& rcpts)
@@ -472,33 +555,36 @@ ingest_result quarantine_store::ingest(const new_entry& e, std::int64_t now, std
 
 std::vector<entry_summary> quarantine_store::list(const list_filter& f)
 {
-    // Only constant fragments go into the SQL; every value is bound. One
-    // statement per filter combination lets SQLite pick the matching index.
-    std::string sql = "SELECT " + std::string(summary_columns) + " FROM entries WHERE 1";
-    int n = 0;
-    if (f.state)
-        sql += " AND state = ?" + std::to_string(++n);
-    if (f.reason)
-        sql += " AND reason = ?" + std::to_string(++n);
-    if (f.since)
-        sql += " AND created >= ?" + std::to_string(++n);
-    if (f.domain)
-        sql += " AND id IN (SELECT entry_id FROM recipients WHERE domain = ?" + std::to_string(++n) + ")";
-    sql += " ORDER BY id";
-    auto st = db_.prepare(sql);
-    int i = 0;
-    if (f.state)
-        st.bind(++i, to_string(*f.state));
-    if (f.reason)
-        st.bind(++i, *f.reason);
-    if (f.since)
-        st.bind(++i, *f.since);
-    if (f.domain)
-        st.bind(++i, proto::to_lower(*f.domain));
+    auto q = where_of(f);
+    auto st = db_.prepare("SELECT " + std::string(summary_columns) + " FROM entries WHERE " + q.where + " ORDER BY id");
+    q.bind(st);
     std::vector<entry_summary> out;
     while (st.step())
         out.push_back(read_summary(st));
     return out;
+}
+
+std::vector<entry_summary> quarantine_store::page(const list_filter& f, const page_request& p)
+{
+    auto q = where_of(f);
+    if (p.before_id)
+        q.where += " AND id < " + q.next(*p.before_id);
+    auto limit = q.next(static_cast<std::int64_t>(std::min(p.limit, max_page_entries)));
+    auto st = db_.prepare("SELECT " + std::string(summary_columns) + " FROM entries WHERE " + q.where +
+                          " ORDER BY id DESC LIMIT " + limit);
+    q.bind(st);
+    std::vector<entry_summary> out;
+    while (st.step())
+        out.push_back(read_summary(st));
+    return out;
+}
+
+std::int64_t quarantine_store::count(const list_filter& f)
+{
+    auto q = where_of(f);
+    auto st = db_.prepare("SELECT count(*) FROM entries WHERE " + q.where);
+    q.bind(st);
+    return st.step() ? st.integer(0) : 0;
 }
 
 std::optional<entry_details> quarantine_store::find(std::int64_t id)
@@ -626,7 +712,7 @@ void quarantine_store::record_release_failure(std::int64_t id, std::int64_t pid,
     t.commit();
 }
 
-bool quarantine_store::remove(std::int64_t id, std::int64_t now)
+bool quarantine_store::remove(std::int64_t id, std::int64_t now, std::string_view by)
 {
     transaction t(db_);
     db_.prepare("UPDATE entries SET state = 'deleted', claim_pid = NULL, claim_at = NULL, updated = ?2"
@@ -637,7 +723,7 @@ bool quarantine_store::remove(std::int64_t id, std::int64_t now)
     if (db_.changes() == 0)
         return false;
     db_.prepare("DELETE FROM messages WHERE entry_id = ?1").bind(1, id).run();
-    add_history(id, now, "deleted", "");
+    add_history(id, now, "deleted", deleted_detail(by));
     t.commit();
     reclaim_space();
     return true;

@@ -23,7 +23,7 @@
 namespace mxw::store {
 
 /// The schema version this code writes.
-inline constexpr int quarantine_schema_version = 2;
+inline constexpr int quarantine_schema_version = 3;
 
 /// Brings `db` from its user_version to `target` (the current version unless
 /// a test wants an old store), one step per version, each step in its own
@@ -50,6 +50,8 @@ public:
     ingest_result ingest(const new_entry& e, std::int64_t now, std::optional<std::int64_t> returned_id = std::nullopt,
                          std::optional<std::uint64_t> max_bytes = std::nullopt) override;
     std::vector<entry_summary> list(const list_filter& f) override;
+    std::vector<entry_summary> page(const list_filter& f, const page_request& p) override;
+    std::int64_t count(const list_filter& f) override;
     std::optional<entry_details> find(std::int64_t id) override;
     std::optional<std::string> message(std::int64_t id) override;
     claim_result claim_release(std::int64_t id, const release_claim& mine,
@@ -57,7 +59,7 @@ public:
     bool mark_released(std::int64_t id, std::int64_t pid, std::int64_t attempts_at_release, std::int64_t now,
                        std::string_view detail) override;
     void record_release_failure(std::int64_t id, std::int64_t pid, std::int64_t now, std::string_view error) override;
-    bool remove(std::int64_t id, std::int64_t now) override;
+    bool remove(std::int64_t id, std::int64_t now, std::string_view by) override;
     /// Also gives the freed pages back to the file system.
     std::size_t purge(std::int64_t cutoff, bool include_held = false) override;
     std::vector<stats_row> stats() override;

@@ -113,6 +113,13 @@ rc=0; q cat 3 2>/dev/null || rc=$?
 q list | grep_all '^2 ' && fail "a released entry is listed as held"
 q list --state all | grep_all '^3 .* deleted ' || fail "list --state all does not show the deleted entry"
 q list --since 1h --reason null-mx --state all --json | grep_all '"id":2' || fail "list filters lost entry 2"
+q list --state all --sender 'A@Example.ORG' --json | grep_all '"id":2' || fail "list --sender lost entry 2"
+q list --state all --sender '<>' --json | grep_all '"id":1' || fail "list --sender '<>' lost the null sender's entry 1"
+q list --state all --sender '<>' --json | grep_all '"id":2' && fail "list --sender '<>' shows entry 2"
+q list --state all --search 'SENDMAIL st' --json | grep_all '"id":2' || fail "list --search lost entry 2"
+q list --state all --search 'sendmail%' --json | grep_all '"id":' && fail "list --search took % for a wildcard"
+# The admin ran delete as root here (no sudo): the history names them.
+q show 3 | grep_all "deleted .*by ${SUDO_USER:-$(id -un)}" || fail "the history does not name who deleted entry 3"
 q purge --older-than 1h | grep_all 'purged 0 entries' || fail "purge removed recent entries"
 sleep 1  # purge takes entries last changed before the cutoff, in whole seconds
 q purge --older-than 0s | grep_all 'purged 3 entries' || fail "purge --older-than 0s should remove the two released and one deleted entry"

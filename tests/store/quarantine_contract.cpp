@@ -8,13 +8,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace std::string_literals;
 using mxw::store::claim_result;
 using mxw::store::entry_state;
 using mxw::store::ingest_result;
 using mxw::store::list_filter;
+using mxw::store::page_request;
 using mxw::store::release_claim;
 using mxw::test::always_stale;
 using mxw::test::never_stale;
@@ -126,7 +131,7 @@ TEST_CASE_METHOD(store_fixture, "a tracking header that does not fit its entry m
     auto stranger = sample("Q3", {"dave@other.example"});
     CHECK(qs.ingest(stranger, 1002, id).what == ingest_result::kind::stored);
     CHECK(qs.ingest(sample("Q4"), 1003, 999).what == ingest_result::kind::stored);
-    qs.remove(id, 1004);
+    qs.remove(id, 1004, "");
     CHECK(qs.ingest(sample("Q5"), 1005, id).what == ingest_result::kind::stored);
     CHECK(qs.find(id)->summary.attempts == 1);
 }
@@ -158,8 +163,8 @@ TEST_CASE_METHOD(store_fixture, "release failures, delete and the message blob",
     CHECK(qs.claim_release(id, {43, 1001}, never_stale).what == claim_result::kind::claimed);
     qs.record_release_failure(id, 43, 1001, "again");
     CHECK(d->history.back().event == "release-failed");
-    CHECK(qs.remove(id, 1002));
-    CHECK_FALSE(qs.remove(id, 1003));
+    CHECK(qs.remove(id, 1002, ""));
+    CHECK_FALSE(qs.remove(id, 1003, ""));
     CHECK_FALSE(qs.message(id));
     d = qs.find(id);
     REQUIRE(d);
@@ -175,7 +180,7 @@ TEST_CASE_METHOD(store_fixture, "list filters by state, reason, recipient domain
     b_entry.reason = "null-mx";
     auto b = qs.ingest(b_entry, 2000).id;
     auto c = qs.ingest(sample("C"), 3000).id;
-    qs.remove(c, 3001);
+    qs.remove(c, 3001, "");
 
     auto by = [](auto set) {
         list_filter f;
@@ -198,6 +203,191 @@ TEST_CASE_METHOD(store_fixture, "list filters by state, reason, recipient domain
     CHECK(ids(by([](list_filter& f) { f.domain = "nowhere.example"; })).empty());
 }
 
+namespace {
+
+// The ids a filter lists, oldest first, after checking that count() and a
+// single page (newest first) agree with list().
+std::vector<std::int64_t> ids_of(mxw::store::quarantine& qs, const list_filter& f)
+{
+    std::vector<std::int64_t> out;
+    for (const auto& s : qs.list(f))
+        out.push_back(s.id);
+    CHECK(qs.count(f) == static_cast<std::int64_t>(out.size()));
+    std::vector<std::int64_t> paged;
+    for (const auto& s : qs.page(f, {}))
+        paged.insert(paged.begin(), s.id);
+    CHECK(paged == out);
+    return out;
+}
+
+list_filter filter(const std::function<void(list_filter&)>& set)
+{
+    list_filter f;
+    set(f);
+    return f;
+}
+
+using ids = std::vector<std::int64_t>;
+
+}  // namespace
+
+TEST_CASE_METHOD(store_fixture, "the sender filter is exact and case-blind; empty is the null sender", "[quarantine][web]")
+{
+    auto a = qs.ingest(sample("A"), 1000).id;
+    auto b_entry = sample("B");
+    b_entry.sender = "Alice@Src.Example.org";
+    auto b = qs.ingest(b_entry, 1001).id;
+    auto c_entry = sample("C");
+    c_entry.sender = "";
+    auto c = qs.ingest(c_entry, 1002).id;
+
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = "ALICE@src.EXAMPLE"; })) == ids{a});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = "alice@src.example.ORG"; })) == ids{b});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = ""; })) == ids{c});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = "alice"; })).empty());
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = "alice@src.example"; f.reason = "null-mx"; })).empty());
+}
+
+TEST_CASE_METHOD(store_fixture, "the text filter finds a piece of sender, any recipient or subject, taken literally", "[quarantine][web]")
+{
+    auto by_sender = sample("S");
+    by_sender.sender = "Boss@Corp.Example";
+    auto s = qs.ingest(by_sender, 1000).id;
+    auto by_rcpt = sample("R", {"first@one.example", "Second.Person@two.example"});
+    auto r = qs.ingest(by_rcpt, 1001).id;
+    auto pct = sample("P");
+    pct.message = "Subject: 100% Off_Sale\\today\n\nbody\n";
+    auto p = qs.ingest(pct, 1002).id;
+    auto plain = sample("Q");
+    plain.message = "Subject: 1000 Offxsale today\n\nbody\n";
+    auto q = qs.ingest(plain, 1003).id;
+
+    auto text = [&](std::string t) { return ids_of(qs, filter([&](list_filter& f) { f.text = t; })); };
+    CHECK(text("corp.EX") == ids{s});
+    // The second recipient counts, not only the first.
+    CHECK(text("SECOND.person") == ids{r});
+    CHECK(text("QUARTERLY") == ids{s, r});  // sample()'s subject
+    // Wildcards and the escape character match only themselves.
+    CHECK(text("100%") == ids{p});
+    CHECK(text("0% off") == ids{p});
+    CHECK(text("off_sale") == ids{p});
+    CHECK(text("_") == ids{p});
+    CHECK(text("%") == ids{p});
+    CHECK(text("sale\\today") == ids{p});
+    CHECK(text("\\") == ids{p});
+    CHECK(text("1000") == ids{q});
+    CHECK(text("nothing like this").empty());
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.text = "off"; f.state = entry_state::deleted; })).empty());
+}
+
+TEST_CASE_METHOD(store_fixture, "8-bit data in the store does not disturb a search", "[quarantine][web]")
+{
+    auto e = sample("E", {"b\xf6" "b@dest.example"});
+    e.sender = "\xe4lice@src.example";
+    e.message = "Subject: Gr\xfc\xdf" "e \x00 und \xff\n\nbody\n"s;
+    auto id = qs.ingest(e, 1000).id;
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.text = "GR"; })) == ids{id});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.text = "LICE@"; })) == ids{id});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.sender = "\xe4LICE@src.example"; })) == ids{id});
+    CHECK(ids_of(qs, filter([](list_filter& f) { f.text = "zzz"; })).empty());
+}
+
+TEST_CASE_METHOD(store_fixture, "only_domains shows entries whose every recipient is in the set", "[quarantine][web]")
+{
+    auto inside = qs.ingest(sample("I", {"a@one.example", "b@Two.Example"}), 1000).id;
+    auto mixed = qs.ingest(sample("M", {"a@one.example", "c@three.example"}), 1001).id;
+    auto single = qs.ingest(sample("S", {"d@ONE.example"}), 1002).id;
+    auto outside = qs.ingest(sample("O", {"e@three.example"}), 1003).id;
+    (void)mixed;
+    (void)outside;
+
+    auto only = [&](std::vector<std::string> set) {
+        return ids_of(qs, filter([&](list_filter& f) { f.only_domains = set; }));
+    };
+    CHECK(only({"one.example", "two.example"}) == ids{inside, single});
+    CHECK(only({"TWO.example", "One.Example"}) == ids{inside, single});
+    // An entry with one recipient outside the set stays invisible.
+    CHECK(only({"one.example"}) == ids{single});
+    CHECK(only({"one.example", "one.example", "three.example"}) == ids{mixed, single, outside});
+    CHECK(only({}).empty());
+    CHECK(only({"four.example"}).empty());
+    // With the other filters: AND.
+    CHECK(ids_of(qs, filter([](list_filter& f) {
+              f.only_domains = std::vector<std::string>{"one.example", "two.example"};
+              f.domain = "two.example";
+          })) == ids{inside});
+}
+
+TEST_CASE_METHOD(store_fixture, "pages go newest first from before_id, at most 500 at a time", "[quarantine][web]")
+{
+    std::vector<std::int64_t> all;
+    for (int i = 0; i < 520; ++i)
+        all.push_back(qs.ingest(sample("Q" + std::to_string(i), {"x" + std::to_string(i % 3) + "@dest.example"}), 1000 + i).id);
+    CHECK(qs.count({}) == 520);
+
+    auto first = qs.page({}, {std::nullopt, 3});
+    REQUIRE(first.size() == 3);
+    CHECK(first[0].id == all[519]);
+    CHECK(first[1].id == all[518]);
+    CHECK(first[2].id == all[517]);
+    CHECK(first[0].first_recipient == "x0@dest.example");
+    auto next = qs.page({}, {first.back().id, 2});
+    REQUIRE(next.size() == 2);
+    CHECK(next[0].id == all[516]);
+    CHECK(next[1].id == all[515]);
+    // The end: fewer than asked, then nothing.
+    auto tail = qs.page({}, {all[2], 50});
+    REQUIRE(tail.size() == 2);
+    CHECK(tail[1].id == all[0]);
+    CHECK(qs.page({}, {all[0], 50}).empty());
+    CHECK(qs.page({}, {std::nullopt, 0}).empty());
+    // However many are asked for, a page holds at most 500.
+    CHECK(qs.page({}, {std::nullopt, 100000}).size() == mxw::store::max_page_entries);
+    CHECK(page_request{}.limit == 50);
+
+    // Paging with a filter walks exactly the filtered entries.
+    auto f = filter([](list_filter& lf) { lf.text = "x1@"; });
+    std::vector<std::int64_t> walked;
+    std::optional<std::int64_t> before;
+    for (;;) {
+        auto p = qs.page(f, {before, 64});
+        if (p.empty())
+            break;
+        for (const auto& s : p)
+            walked.push_back(s.id);
+        before = p.back().id;
+    }
+    CHECK(static_cast<std::int64_t>(walked.size()) == qs.count(f));
+    CHECK(walked.size() == 173);
+    CHECK(std::is_sorted(walked.rbegin(), walked.rend()));
+}
+
+TEST_CASE_METHOD(store_fixture, "count follows every filter", "[quarantine][web]")
+{
+    qs.ingest(sample("A"), 1000);
+    auto b = qs.ingest(sample("B", {"x@other.example"}), 2000).id;
+    qs.remove(b, 2001, "");
+    CHECK(qs.count({}) == 2);
+    CHECK(qs.count(filter([](list_filter& f) { f.state = entry_state::held; })) == 1);
+    CHECK(qs.count(filter([](list_filter& f) { f.since = 1500; })) == 1);
+    CHECK(qs.count(filter([](list_filter& f) { f.domain = "OTHER.example"; })) == 1);
+    CHECK(qs.count(filter([](list_filter& f) { f.reason = "nope"; })) == 0);
+}
+
+TEST_CASE_METHOD(store_fixture, "a delete names who did it in the history", "[quarantine][web]")
+{
+    auto a = qs.ingest(sample("A"), 1000).id;
+    auto b = qs.ingest(sample("B"), 1000).id;
+    CHECK(qs.remove(a, 1001, "web:alice"));
+    CHECK(qs.remove(b, 1001, ""));
+    CHECK_FALSE(qs.remove(a, 1002, "web:bob"));
+    auto da = qs.find(a);
+    REQUIRE(da);
+    CHECK(da->history.back().event == "deleted");
+    CHECK(da->history.back().detail == "by web:alice");
+    CHECK(qs.find(b)->history.back().detail.empty());
+}
+
 TEST_CASE_METHOD(store_fixture, "purge removes old released and deleted entries, held ones only on request", "[quarantine]")
 {
     auto held_old = qs.ingest(sample("H"), 100).id;
@@ -205,7 +395,7 @@ TEST_CASE_METHOD(store_fixture, "purge removes old released and deleted entries,
     REQUIRE(qs.claim_release(released_old, {9, 150}, never_stale).what == claim_result::kind::claimed);
     qs.mark_released(released_old, 9, 1, 200, "ok");
     auto deleted_old = qs.ingest(sample("D"), 100).id;
-    qs.remove(deleted_old, 200);
+    qs.remove(deleted_old, 200, "");
     auto released_new = qs.ingest(sample("N"), 100).id;
     REQUIRE(qs.claim_release(released_new, {9, 4000}, never_stale).what == claim_result::kind::claimed);
     qs.mark_released(released_new, 9, 1, 5000, "ok");
@@ -228,7 +418,7 @@ TEST_CASE_METHOD(store_fixture, "stats counts entries and message bytes by state
     auto size = static_cast<std::int64_t>(sample().message.size());
     qs.ingest(sample("A"), 1);
     qs.ingest(sample("B"), 1);
-    qs.remove(qs.ingest(sample("C"), 1).id, 2);
+    qs.remove(qs.ingest(sample("C"), 1).id, 2, "");
     auto rows = qs.stats();
     REQUIRE(rows.size() == 2);
     CHECK(rows[0].state == entry_state::deleted);
@@ -296,7 +486,7 @@ TEST_CASE_METHOD(store_fixture, "a stale claim is taken over; the old claimer ca
     // Deleting a claimed entry drops the claim with it.
     auto other = qs.ingest(sample("Q2"), 1300).id;
     REQUIRE(qs.claim_release(other, {300, 1300}, never_stale).what == claim_result::kind::claimed);
-    CHECK(qs.remove(other, 1301));
+    CHECK(qs.remove(other, 1301, ""));
     CHECK(qs.claim_release(other, {301, 1302}, always_stale).what == claim_result::kind::not_held);
 }
 

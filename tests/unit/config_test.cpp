@@ -275,6 +275,10 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
         {"feedback.source", "/var/log/mail.log"},
         {"feedback.failures", "0"},
         {"feedback.failures", "three"},
+        {"listen.web", "10044"},
+        {"web.session-idle", "500ms"},
+        {"web.session-max", "forever"},
+        {"web.session-idle", "13h"},
     }));
     INFO(c.key << " = '" << c.value << "'");
     std::vector<std::string> errors;
@@ -282,6 +286,31 @@ TEST_CASE("each invalid value gives one error that starts with its key", "[confi
     REQUIRE(errors.size() == 1);
     INFO(errors.front());
     CHECK(errors.front().starts_with(c.key + ": "));
+}
+
+TEST_CASE("web.*: mxwarden-web's address, users file and login lifetimes", "[config]")
+{
+    auto def = build_ok({});
+    CHECK(def.web.listen == *mxw::proto::parse_endpoint("inet:127.0.0.1:10044"));
+    CHECK(def.web.users == "/srv/mxw/var/web-users");
+    CHECK(def.web.session_idle == 30min);
+    CHECK(def.web.session_max == 12h);
+    const base::web_settings plain;
+    CHECK(def.web.listen == plain.listen);
+    CHECK(def.web.session_idle == plain.session_idle);
+    CHECK(def.web.session_max == plain.session_max);
+
+    auto cfg = build_ok({{"daemon.state-dir", "/var/lib/mxwarden"},
+                         {"listen.web", "unix:run/web.sock"},
+                         {"web.users", "etc/users"},
+                         {"web.session-idle", "5m"},
+                         {"web.session-max", "5m"}});
+    CHECK(cfg.web.listen == *mxw::proto::parse_endpoint("unix:/srv/mxw/run/web.sock"));
+    CHECK(cfg.web.users == "/srv/mxw/etc/users");
+    CHECK(cfg.web.session_idle == 5min);
+    CHECK(cfg.web.session_max == 5min);
+    CHECK(build_ok({{"daemon.state-dir", "/var/lib/mxwarden"}}).web.users == "/var/lib/mxwarden/web-users");
+    CHECK(base::needs_restart("listen.web"));
 }
 
 TEST_CASE("quarantine.max-size takes auto or a size with a binary suffix", "[config]")
