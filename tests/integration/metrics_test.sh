@@ -88,7 +88,8 @@ sed 's/^/  /' "$work/health.txt"
 grep -qE '^  broken\.example +servfail +[0-9]+s ' "$work/health.txt" ||
     fail "health does not show broken.example failing DNS"
 grep -qE '^  decisions: +3 in the last hour, 3 in all$' "$work/health.txt" || fail "health does not count the 3 decisions"
-grep -qE '^  dead hosts: +1 now' "$work/health.txt" || fail "health does not count the dead host"
+# Dead: the silent MX and good.mxw.test's mx1, where nothing listens here.
+grep -qE '^  dead hosts: +2 now' "$work/health.txt" || fail "health does not count the two dead hosts"
 json=$(mxw_cli health --json)
 "$MXW_PYTHON" - "$json" <<'EOF' || fail "health --json: $json"
 import json, sys
