@@ -20,7 +20,7 @@ namespace po = boost::program_options;
 namespace mxw::base {
 namespace {
 
-constexpr std::array<option_spec, 71> options{{
+constexpr std::array<option_spec, 73> options{{
     {"daemon.state-dir", MXWARDEN_STATE_DIR, "directory for state and the control socket; relative to the working "
                                              "directory"},
     {"daemon.drain-timeout", "5s", "on SIGTERM: stop accepting, and wait this long for requests in flight to be "
@@ -31,6 +31,7 @@ constexpr std::array<option_spec, 71> options{{
     {"listen.socketmap", "inet:127.0.0.1:10041", "routing lookups (Postfix transport_maps, Sendmail mailertable)"},
     {"listen.control", "", "control socket for the mxwarden CLI; empty = unix:STATE-DIR/control.sock"},
     {"listen.metrics", "inet:127.0.0.1:10043", "Prometheus metrics over HTTP (GET /metrics); empty = off"},
+    {"listen.web", "inet:127.0.0.1:10044", "mxwarden-web, the quarantine and health pages: inet:IP:PORT or unix:PATH"},
     {"dns.forwarders", "", "DNS servers to ask, IP[@port] separated by spaces or commas; empty = dns.resolv-conf"},
     {"dns.recursion", "no", "resolve from the root servers (yes) when dns.forwarders is empty"},
     {"dns.resolv-conf", "/etc/resolv.conf", "nameservers to use when dns.forwarders is empty (ports are ignored)"},
@@ -114,6 +115,7 @@ constexpr std::array<option_spec, 71> options{{
                                 "facility) | file:PATH (a maillog_file)"},
     {"feedback.failures", "1", "consecutive deliveries failing after the greeting that make a host dead (probes "
                                "cannot revive it; only a delivery, or one more try after the backoff)"},
+    {"web.users", "", "mxwarden-web's user file (mxwarden web-user add|passwd|del); empty = STATE-DIR/web-users"},
 }};
 
 class checker {
@@ -496,6 +498,13 @@ std::optional<config> build_config(const value_map& values, const std::string& c
         c.fail("feedback.source", "is not none, journal or file:PATH");
     }
     cfg.health.delivery_failures = static_cast<std::uint32_t>(c.count("feedback.failures"));
+
+    if (auto e = c.endpoint("listen.web")) {
+        cfg.web.listen = *e;
+        if (cfg.web.listen.type == proto::endpoint::kind::unix_socket)
+            cfg.web.listen.path = absolute(cfg.web.listen.path, cwd);
+    }
+    cfg.web.users = c.str("web.users").empty() ? cfg.state_dir + "/web-users" : absolute(c.str("web.users"), cwd);
 
     if (errors.size() != before)
         return std::nullopt;

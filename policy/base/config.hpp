@@ -73,6 +73,14 @@ struct feedback_settings {
     bool operator==(const feedback_settings&) const = default;
 };
 
+/// mxwarden-web: where it listens, whom it lets in, and for how long.
+struct web_settings {
+    proto::endpoint listen{proto::endpoint::kind::inet, "127.0.0.1", 10044, ""};
+    std::string users;  ///< the user file, absolute
+    std::chrono::seconds session_idle{30 * 60};
+    std::chrono::seconds session_max{12 * 3600};
+};
+
 struct config {
     std::string state_dir;
     bool log_syslog = false;
@@ -90,6 +98,7 @@ struct config {
     quarantine_settings quarantine;
     store_settings store;
     milter_settings milter;
+    web_settings web;
     bool deny_local_addresses = true;
     std::chrono::milliseconds probe_connect_timeout{10000};
     std::chrono::milliseconds probe_banner_timeout{30000};
