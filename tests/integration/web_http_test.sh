@@ -3,8 +3,9 @@
 # every answer (pages, 404s and refusals alike), keep-alive, HEAD; and what a hostile or broken client gets:
 # malformed request line 400 (and the server goes on), 9 KiB of headers 431, a 100 KiB body 413, a 3 KiB target
 # 414, path tricks 400, TRACE/PUT 405, connections past the cap 503, a client sending a byte a second cut off
-# with 408 at the head deadline while others are served; SIGTERM ends it with status 0. Each request logs one
-# line. About 15 s: the slow client waits out the 10 s head deadline.
+# with 408 at the head deadline while others are served; SIGTERM drains (the request in flight answered, an idle
+# connection closed, no new ones) and ends it with status 0. Each request logs one line. About 17 s: the slow
+# client waits out the 10 s head deadline.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -195,8 +196,40 @@ grep -q 'event=connection-refused listener=web reason=max-connections' "$work/we
     fail "the refused connection was not logged"
 kill -0 "$web_pid" 2>/dev/null || fail "mxwarden-web died"
 
-# 4. SIGTERM: a clean exit.
-kill -TERM "$web_pid"
+# 4. SIGTERM drains: a request half sent when it comes is still answered (with Connection: close), an idle
+# kept-alive connection is closed at once, new connections are refused; then a clean exit.
+"$MXW_PYTHON" - "$port" "$web_pid" <<'EOF' || fail "the drain checks failed"
+import os, signal, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+bad = []
+idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+first = idle.recv(65536)
+busy = socket.create_connection(("127.0.0.1", port), timeout=5)
+busy.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.5)
+if idle.recv(65536) != b"":
+    bad.append("the idle kept-alive connection was not closed")
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    bad.append("a new connection was accepted while draining")
+except OSError:
+    pass
+busy.sendall(b"\r\n")
+resp = b""
+while True:
+    chunk = busy.recv(65536)
+    if not chunk:
+        break
+    resp += chunk
+if not first.startswith(b"HTTP/1.1 200") or not resp.startswith(b"HTTP/1.1 200") or b"Connection: close" not in resp:
+    bad.append("the request in flight: %r" % resp[:80])
+for b in bad:
+    print("FAIL: " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
 rc=0
 wait "$web_pid" || rc=$?
 [[ $rc == 0 ]] || fail "SIGTERM: exit status $rc"
