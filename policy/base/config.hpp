@@ -82,14 +82,6 @@ struct feedback_settings {
     bool operator==(const feedback_settings&) const = default;
 };
 
-/// mxwarden-web: where it listens, whom it lets in, and for how long.
-struct web_settings {
-    proto::endpoint listen{proto::endpoint::kind::inet, "127.0.0.1", 10044, ""};
-    std::string users;  ///< the user file, absolute
-    std::chrono::seconds session_idle{30 * 60};
-    std::chrono::seconds session_max{12 * 3600};
-};
-
 struct config {
     std::string state_dir;
     bool log_syslog = false;
