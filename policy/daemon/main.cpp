@@ -480,13 +480,12 @@ int main(int argc, char** argv)
             .count();
     };
     daemon::activity_sample(activity, count, unix_now());
-    net::control_service control{eng, router, log, [&](bool json) { return daemon::status_text(json, count); },
-                                 std::chrono::milliseconds(5000), [&] {
-                                     auto now = unix_now();
-                                     daemon::activity_sample(activity, count, now);
-                                     return proto::encode_health_report(
-                                         daemon::health_report_of(count, activity, dns::clock::now(), now));
-                                 }};
+    net::control_service control{eng, router, log, [&](bool json) { return daemon::status_text(json, count); }};
+    control.health = [&] {
+        auto now = unix_now();
+        daemon::activity_sample(activity, count, now);
+        return proto::encode_health_report(daemon::health_report_of(count, activity, dns::clock::now(), now));
+    };
     auto transport_of = [&] {
         const auto& up = resolver.current().upstream();
         return up.substr(up.rfind('=') + 1);
