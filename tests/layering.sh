@@ -6,10 +6,10 @@
 set -euo pipefail
 src=$1
 bad=0
-if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|base/|unbound\.h)' "$src/proto"; then
+if grep -rnE '#include +[<"](boost/|net/|dns/|engine/|daemon/|base/|web/|unbound\.h)' "$src/proto"; then
   echo "proto/ must depend on the standard library only"; bad=1
 fi
-if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|libpq-fe\.h|store/|dns/unbound|dns/lookup_queue|daemon/|base/|net/(listener|policy_session|control_session))' "$src/engine"; then
+if grep -rnE '#include +[<"](unbound\.h|sqlite3\.h|libpq-fe\.h|store/|dns/unbound|dns/lookup_queue|daemon/|base/|web/|net/(listener|policy_session|control_session))' "$src/engine"; then
   echo "engine/ must not include libunbound, SQLite, libpq, the daemon or sessions"; bad=1
 fi
 if grep -rnE '#include +[<"](web/|sodium\.h)' "$src/proto" "$src/engine"; then

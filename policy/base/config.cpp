@@ -508,9 +508,11 @@ std::optional<config> build_config(const value_map& values, const std::string& c
             w.listen.path = absolute(w.listen.path, cwd);
     }
     w.users = c.str("web.users").empty() ? cfg.state_dir + "/web-users" : absolute(c.str("web.users"), cwd);
+    const std::size_t before_web = errors.size();
     w.session_idle = c.seconds("web.session-idle");
     w.session_max = c.seconds("web.session-max");
-    if (w.session_idle > w.session_max)
+    // Compared only when both parsed: a bad one is reported once, as itself.
+    if (errors.size() == before_web && w.session_idle > w.session_max)
         c.fail("web.session-idle", "must not be longer than web.session-max (" + c.str("web.session-max") + ")");
 
     if (errors.size() != before)

@@ -14,7 +14,8 @@ std::string format_wait(std::chrono::milliseconds d)
 }
 
 std::string ask_control(const proto::endpoint& where, const proto::control_request& req,
-                        std::chrono::milliseconds connect_within, std::chrono::milliseconds answer_within)
+                        std::chrono::milliseconds connect_within, std::chrono::milliseconds answer_within,
+                        std::size_t max_answer)
 {
     using clock = blocking_socket::clock;
     const std::string name = proto::to_string(where);
@@ -36,17 +37,16 @@ std::string ask_control(const proto::endpoint& where, const proto::control_reque
     std::string answer;
     try {
         auto deadline = clock::now() + answer_within;
-        while (answer.size() <= max_control_answer_bytes &&
-               sock->read_some(answer, max_control_answer_bytes + 1 - answer.size(), deadline)) {
+        while (answer.size() <= max_answer && sock->read_some(answer, max_answer + 1 - answer.size(), deadline)) {
         }
     } catch (const socket_timeout&) {
         throw timed_out(answer_within);
     } catch (const std::runtime_error& e) {
         throw control_unreachable(e.what());
     }
-    if (answer.size() > max_control_answer_bytes)
+    if (answer.size() > max_answer)
         throw std::runtime_error("the answer from mxwardend on " + name + " is longer than " +
-                                 std::to_string(max_control_answer_bytes) + " bytes");
+                                 std::to_string(max_answer) + " bytes");
     if (answer.empty())
         throw control_unreachable(name + ": mxwardend closed the connection without answering");
     return answer;

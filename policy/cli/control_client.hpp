@@ -22,8 +22,10 @@ struct control_timeout : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// Largest answer taken: a route answer in JSON with every address of the
-/// largest MX set stays far below it.
+/// Largest answer taken by default: a route answer in JSON with every
+/// address of the largest MX set stays far below it. `health` passes its
+/// own cap (proto::max_health_report_bytes): a report of thousands of hosts
+/// is longer, and its codec bounds it.
 inline constexpr std::size_t max_control_answer_bytes = 1 << 20;
 
 /// Connects (within `connect_within`), sends `req`, and returns everything
@@ -31,9 +33,10 @@ inline constexpr std::size_t max_control_answer_bytes = 1 << 20;
 /// `answer_within` of the request being sent. Throws control_timeout
 /// ("mxwardend did not answer on unix:/run/x.sock within 5s"),
 /// control_unreachable, or std::runtime_error for an answer over
-/// max_control_answer_bytes.
+/// `max_answer` bytes.
 std::string ask_control(const proto::endpoint& where, const proto::control_request& req,
-                        std::chrono::milliseconds connect_within, std::chrono::milliseconds answer_within);
+                        std::chrono::milliseconds connect_within, std::chrono::milliseconds answer_within,
+                        std::size_t max_answer = max_control_answer_bytes);
 
 /// "5s", or "1500ms" when not whole seconds: for messages.
 std::string format_wait(std::chrono::milliseconds d);

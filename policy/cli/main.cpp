@@ -1,8 +1,9 @@
-// mxwarden: the admin CLI. `check` and `status` ask the running daemon over
-// its control socket, so the answer reflects the daemon's own resolver,
-// settings and caches.
+// mxwarden: the admin CLI. `check`, `route`, `status` and `health` ask the
+// running daemon over its control socket, so the answer reflects the
+// daemon's own resolver, settings and caches.
 #include "cli/control_client.hpp"
 #include "cli/doctor.hpp"
+#include "cli/health_cli.hpp"
 #include "cli/postfix_setup.hpp"
 #include "cli/quarantine_cli.hpp"
 #include "cli/store_cli.hpp"
@@ -11,6 +12,7 @@
 #include "base/config.hpp"
 #include "proto/control_request.hpp"
 #include "proto/endpoint.hpp"
+#include "proto/health_report.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -27,6 +29,8 @@ commands:
   check client IP        run the client PTR (forward-confirmed) check
   route DOMAIN           the MX set, each address's probe result, and the answer Postfix gets
   status                 daemon counters and cache sizes
+  health                 MX hosts and their health, failing destinations, and
+                         the last 24 hours of decisions, DNS failures and dead hosts
   quarantine VERB ...    ingest, list, show, cat, release, delete, purge, stats
                          (mxwarden quarantine --help)
   store migrate --from sqlite:PATH [--dry-run]
@@ -58,7 +62,8 @@ std::chrono::milliseconds answer_wait(const proto::control_request& req, const b
     case verb::check_client: return cfg.policy.deadline + margin;
     case verb::route: return cfg.routing.resolve_deadline + margin;
     case verb::ping:
-    case verb::status: break;
+    case verb::status:
+    case verb::health: break;
     }
     return margin;
 }
@@ -104,11 +109,13 @@ int main(int argc, char** argv)
         request = {verb::route, p[1], false};
     } else if (p.size() == 1 && p[0] == "status") {
         request = {verb::status, "", false};
+    } else if (p.size() == 1 && p[0] == "health") {
+        request = {verb::health, "", false};
     } else {
         std::cerr << usage;
         return EX_USAGE;
     }
-    if (request.what != verb::status && !proto::control_subject_ok(request.subject))
+    if (request.what != verb::status && request.what != verb::health && !proto::control_subject_ok(request.subject))
         cmd.errors.push_back(std::string(request.what == verb::route ? "the domain" : "the address") +
                              " must be one word of at most " + std::to_string(proto::max_control_subject_bytes) +
                              " bytes, without control characters");
@@ -126,10 +133,25 @@ int main(int argc, char** argv)
     try {
         // A local socket connects at once; five seconds is a daemon too
         // busy to accept.
-        std::string response = cli::ask_control(where, request, std::chrono::seconds(5), answer_wait(request, *cfg));
+        // A health report of thousands of hosts is longer than other
+        // answers; its codec bounds it.
+        const bool health = request.what == verb::health;
+        std::string response =
+            cli::ask_control(where, request, std::chrono::seconds(5), answer_wait(request, *cfg),
+                             health ? proto::max_health_report_bytes : cli::max_control_answer_bytes);
         if (response.starts_with("error: ")) {
             std::cerr << "mxwarden: daemon says " << response;
             return EX_SOFTWARE;
+        }
+        if (health) {
+            auto report = proto::decode_health_report(response);
+            if (!report) {
+                std::cerr << "mxwarden: the health report from mxwardend at " << proto::to_string(where)
+                          << " is malformed\n";
+                return EX_PROTOCOL;
+            }
+            std::cout << (cmd.has("--json") ? cli::format_health_json(*report) : cli::format_health_text(*report));
+            return 0;
         }
         std::cout << response;
     } catch (const cli::control_timeout& e) {

@@ -6,6 +6,7 @@
 #include "base/config.hpp"
 #include "base/logging.hpp"
 #include "daemon/fleet_link.hpp"
+#include "daemon/health_view.hpp"
 #include "daemon/status.hpp"
 #include "daemon/systemd.hpp"
 #include "dns/resolver_switch.hpp"
@@ -471,7 +472,20 @@ int main(int argc, char** argv)
     };
     follow(cfg->feedback);
     daemon::counters count{eng, router, health, resolver, policy, socketmap, policy_conns, reloads, deliveries};
+    // The last 24 hours for `mxwarden health`: empty at start (not
+    // persisted), sampled by the tick below and just before each report.
+    engine::activity_ring activity;
+    auto unix_now = [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    daemon::activity_sample(activity, count, unix_now());
     net::control_service control{eng, router, log, [&](bool json) { return daemon::status_text(json, count); }};
+    control.health = [&] {
+        auto now = unix_now();
+        daemon::activity_sample(activity, count, now);
+        return proto::encode_health_report(daemon::health_report_of(count, activity, dns::clock::now(), now));
+    };
     auto transport_of = [&] {
         const auto& up = resolver.current().upstream();
         return up.substr(up.rfind('=') + 1);
@@ -698,6 +712,7 @@ int main(int argc, char** argv)
         tick_timer.async_wait([&](boost::system::error_code ec) {
             if (ec)
                 return;
+            daemon::activity_sample(activity, count, unix_now());
             resolver.collect();
             daemon::notify(std::string(watchdog ? "WATCHDOG=1\n" : "") + "STATUS=" +
                            (draining ? std::string("draining") : daemon::status_line(count)));

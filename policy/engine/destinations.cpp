@@ -211,6 +211,9 @@ asio::awaitable<void> destination_table::resolve_task(std::string domain)
             d.dns_failing_since = now;
         d.dns_failing = true;
         d.failure = r.evidence;
+        d.failure_status = r.k == route_dns::kind::no_address ? "no-address"
+                           : r.failed == dns::status::ok     ? std::string(to_string(r.k))
+                                                             : std::string(dns::to_string(r.failed));
         d.expires = now + cfg_.tempfail_retry;
         // Keep routing on the last good answer (seed 000); without one the
         // failure itself is the answer.
@@ -226,6 +229,7 @@ asio::awaitable<void> destination_table::resolve_task(std::string domain)
         d.resolved = true;
         d.dns_failing = false;
         d.failure.clear();
+        d.failure_status.clear();
         d.dns_failing_since = {};
         d.expires = now + ttl;
     }

@@ -41,6 +41,9 @@ struct destination {
     bool resolving = false;
     bool dns_failing = false;  ///< the latest resolution failed; dns is last-known-good
     std::string failure;       ///< the failed lookups while dns_failing, for `mxwarden route`
+    /// While dns_failing, what failed: a DNS status (servfail, timeout,
+    /// bogus) or "no-address", for `mxwarden health`.
+    std::string failure_status;
     time_point expires{};
     time_point dns_failing_since{};  ///< zero while DNS answers
     time_point dead_since{};         ///< zero unless every address is dead
@@ -82,6 +85,9 @@ public:
 
     [[nodiscard]] const destination* find(const std::string& domain) const;
     [[nodiscard]] std::size_t size() const noexcept { return dests_.size(); }
+    /// Every tracked destination (bounded by routing's table limit), for
+    /// the failing ones in `mxwarden health`.
+    [[nodiscard]] const std::unordered_map<std::string, destination>& all() const noexcept { return dests_; }
     /// Who publishes `address` as an MX address; null when no one does.
     [[nodiscard]] const owner_map* owners_of(const std::string& address) const;
     /// The addresses of the MX host `name` in every destination that has it

@@ -10,6 +10,8 @@ void add_evidence(route_dns& r, const dns::answer& a)
     if (!r.evidence.empty())
         r.evidence.append("; ");
     r.evidence.append(dns::describe(a));
+    if (dns::is_temporary(a.st) && r.failed == dns::status::ok)
+        r.failed = a.st;
 }
 
 void take_ttl(route_dns& r, const dns::answer& a, bool& first)

@@ -33,6 +33,10 @@ struct route_dns {
     kind k = kind::tempfail;
     std::vector<mx_host> hosts;  ///< in delivery order
     std::string evidence;        ///< every lookup, "; "-separated
+    /// The first lookup that failed for a reason that may pass (servfail,
+    /// timeout, bogus): what `mxwarden health` names a tempfail by; ok
+    /// when none did.
+    dns::status failed = dns::status::ok;
     std::uint32_t ttl = 0;       ///< smallest TTL of the answers used
 };
 std::string_view to_string(route_dns::kind k) noexcept;

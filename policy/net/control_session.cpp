@@ -15,6 +15,10 @@ asio::awaitable<std::string> answer(const proto::control_request& req, control_s
     switch (req.what) {
     case verb::ping: co_return "pong\n";
     case verb::status: co_return svc.status(req.json);
+    case verb::health:
+        if (!svc.health)
+            co_return "error: no health report here\n";
+        co_return svc.health();
     case verb::route: co_return co_await svc.router.explain(req.subject, req.json);
     case verb::check_sender:
     case verb::check_client: {

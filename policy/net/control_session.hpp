@@ -26,6 +26,9 @@ struct control_service {
     /// five seconds leave room for a loaded machine and for a person typing
     /// into socat, and no config key is needed for a local client.
     std::chrono::milliseconds request_timeout{5000};
+    /// The answer to `health`: proto/health_report.hpp's text. Unset: the
+    /// daemon has none to give (an error line).
+    std::function<std::string()> health = {};
 };
 
 template <class Socket>

@@ -64,6 +64,11 @@ std::optional<control_request> parse_control_request(std::string_view line)
     } else if (words[0] == "status") {
         req.what = control_request::verb::status;
         want = 1;
+    } else if (words[0] == "health") {
+        if (words.size() != 1)
+            return std::nullopt;
+        req.what = control_request::verb::health;
+        return req;
     } else if (words[0] == "route") {
         req.what = control_request::verb::route;
         want = 2;
@@ -91,6 +96,7 @@ std::string encode_control_request(const control_request& req)
     case control_request::verb::route: out = "route " + req.subject; break;
     case control_request::verb::check_sender: out = "check sender " + req.subject; break;
     case control_request::verb::check_client: out = "check client " + req.subject; break;
+    case control_request::verb::health: return "health\n";  // no JSON form
     }
     if (req.json)
         out += " json";

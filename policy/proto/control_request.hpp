@@ -3,10 +3,12 @@
 //   line    = request [ blanks "json" ] *blank [ LF ]    blank = SP / HTAB / CR
 //   request = "ping" / "status" / "route" blanks word
 //           / "check" blanks ( "sender" / "client" ) blanks word
+//   line    =/ "health" *blank [ LF ]
 //   word    = 1*( any byte but blanks, LF and other controls )
 // "json" asks for the JSON answer. It is told from a word by position: the
 // request has a fixed number of words, so "check sender json" checks a
-// sender called "json". Limit: max_control_line_bytes, LF included. Pure:
+// sender called "json". `health` has no JSON form: its answer is always
+// proto/health_report.hpp's text, which each reader renders itself. Limit: max_control_line_bytes, LF included. Pure:
 // shared by the daemon's session and the CLI.
 #pragma once
 #include "proto/limits.hpp"
@@ -19,8 +21,8 @@
 namespace mxw::proto {
 
 struct control_request {
-    enum class verb { ping, status, route, check_sender, check_client } what = verb::ping;
-    std::string subject;  ///< the domain, address or IP; empty for ping and status
+    enum class verb { ping, status, route, check_sender, check_client, health } what = verb::ping;
+    std::string subject;  ///< the domain, address or IP; empty for ping, status and health
     bool json = false;
     bool operator==(const control_request&) const = default;
 };
@@ -32,7 +34,8 @@ std::optional<control_request> parse_control_request(std::string_view line);
 
 /// The line for `req`, LF included. The subject must be a word (the CLI
 /// checks that first, see control_subject_ok()); any other subject is the
-/// caller's bug and makes a line the daemon refuses.
+/// caller's bug and makes a line the daemon refuses. For health, json is
+/// not sent (there is no JSON form).
 std::string encode_control_request(const control_request& req);
 
 /// The longest subject that fits a line beside the longest request words

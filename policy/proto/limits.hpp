@@ -97,6 +97,10 @@ inline constexpr std::size_t max_evidence_bytes = 64 * 1024;
 // room for that with headroom and still cap what a client can make us hold.
 inline constexpr std::size_t max_form_bytes = 64 * 1024;
 inline constexpr std::size_t max_form_fields = 4096;
+// One request target (path and query) of the web view. Our longest links
+// are a filtered list page (five filters and a search); 2 KiB is what old
+// browsers managed, and longer targets get 414 (RFC 9110 §15.5.15).
+inline constexpr std::size_t max_http_target_bytes = 2048;
 // Browsers send at most a few KiB of cookies per host (RFC 6265 §6.1 asks
 // for at least 50 cookies of 4 KiB); we set one, so 100 is generous.
 inline constexpr std::size_t max_cookies = 100;

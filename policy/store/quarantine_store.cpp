@@ -308,7 +308,8 @@ sql_filter where_of(const list_filter& f)
     if (f.since)
         q.where += " AND created >= " + q.next(*f.since);
     if (f.domain)
-        q.where += " AND id IN (SELECT entry_id FROM recipients WHERE domain = " + q.next(proto::to_lower(*f.domain)) + ")";
+        q.where += " AND id IN (SELECT entry_id FROM recipients WHERE domain = " +
+                   q.next(proto::to_lower(*f.domain)) + ")";
     if (f.sender)
         q.where += " AND lower(sender) = " + q.next(proto::to_lower(*f.sender));
     if (f.text) {

@@ -2,7 +2,9 @@
 # The Prometheus endpoint (listen.metrics) of a real mxwardend: after policy requests over the real protocol (a
 # null-MX sender, a clean one) and a routing lookup, GET /metrics shows them counted by check, outcome and action,
 # the DNS lookups by status, and the latency histogram; other paths and methods get 404/405; the text is valid
-# exposition format (every sample belongs to a declared family). Free ports only.
+# exposition format (every sample belongs to a declared family). Then `mxwarden health`: a destination whose only MX
+# never greets shows that host dead from a probe, a domain the DNS refuses shows as failing DNS, the policy requests
+# are in the activity, and the JSON form says the same. Free ports only.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,12 +12,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/dns.sh"
 # shellcheck source=lib/daemon.sh
 source "$here/lib/daemon.sh"
+# shellcheck source=lib/smtp.sh
+source "$here/lib/smtp.sh"
 mxw_begin metrics_test
 
 read -r ns_port policy_port metrics_port < <(mxw_free_port 3)
 mxw_start_nsd "$work/nsd" "$ns_port"
 mxw_start_daemon "$work/state" "$work/mxwardend.log" --dns.forwarders="127.0.0.1@$ns_port" \
-    --listen.policy="inet:127.0.0.1:$policy_port" --listen.metrics="inet:127.0.0.1:$metrics_port"
+    --listen.policy="inet:127.0.0.1:$policy_port" --listen.metrics="inet:127.0.0.1:$metrics_port" \
+    --routing.deny-addresses=0.0.0.0/8 --probe.banner-timeout=1s
 
 request() {  # request SENDER: one RCPT-state request, as smtpd sends it
     "$MXW_PYTHON" "$MXW_FIXTURES/policy_client.py" "inet:127.0.0.1:$policy_port" 1 request=smtpd_access_policy \
@@ -70,5 +75,32 @@ printf 'garbage\r\n\r\n' | timeout 5 bash -c "cat >/dev/tcp/127.0.0.1/$metrics_p
 head -c 20000 /dev/zero | tr '\0' 'a' | timeout 5 bash -c "cat >/dev/tcp/127.0.0.1/$metrics_port" 2>/dev/null || true
 after=$(curl -fsS "http://127.0.0.1:$metrics_port/metrics") || true
 grep -q '^mxwarden_policy_requests_total 3$' <<<"$after" || fail "the endpoint did not survive bad requests"
+
+# `mxwarden health`: the silent MX of health.mxw.test is found dead by its probe (1 s banner timeout), and
+# broken.example, which the test DNS server refuses, fails DNS.
+mxw_start_smtp_peers "$work/peers.log" 127.0.0.51:25=silent
+mxw_cli route health.mxw.test >/dev/null
+mxw_cli route broken.example >/dev/null || true
+silent_dead() { mxw_cli health | grep -qE '^  127\.0\.0\.51 +dead +probe +banner-timeout +[0-9]+s +mx-health-silent\.mxw\.test$'; }
+mxw_poll 10 silent_dead || fail "health does not show 127.0.0.51 dead from a probe: $(mxw_cli health)"
+mxw_cli health >"$work/health.txt"
+sed 's/^/  /' "$work/health.txt"
+grep -qE '^  broken\.example +servfail +[0-9]+s ' "$work/health.txt" ||
+    fail "health does not show broken.example failing DNS"
+grep -qE '^  decisions: +3 in the last hour, 3 in all$' "$work/health.txt" || fail "health does not count the 3 decisions"
+# Dead: the silent MX and good.mxw.test's mx1, where nothing listens here.
+grep -qE '^  dead hosts: +2 now' "$work/health.txt" || fail "health does not count the two dead hosts"
+json=$(mxw_cli health --json)
+"$MXW_PYTHON" - "$json" <<'EOF' || fail "health --json: $json"
+import json, sys
+r = json.loads(sys.argv[1])
+hosts = {h["address"]: h for h in r["hosts"]}
+h = hosts["127.0.0.51"]
+assert (h["state"], h["source"], h["last_outcome"], h["names"]) == ("dead", "probe", "banner-timeout", ["mx-health-silent.mxw.test"]), h
+assert 0 <= r["now"] - h["last_at"] < 60, h
+f = {x["domain"]: x for x in r["failing"]}["broken.example"]
+assert f["status"] == "servfail" and 0 <= r["now"] - f["since"] < 60, f
+assert r["bucket_seconds"] == 300 and sum(b["decisions"] for b in r["activity"]) == 3, r["activity"]
+EOF
 
 mxw_finish

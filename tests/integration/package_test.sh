@@ -2,7 +2,8 @@
 # The Debian package, built and installed on this machine: packaging/build-deb makes mxwarden_*.deb (Release,
 # state in /var/lib/mxwarden), `apt-get install ./...deb` installs it, and then:
 #   - the files are where the units and man pages say, the mxwarden user exists, the state directory is private;
-#   - systemd-analyze verify accepts the units (the daemon's service and its two sockets, the milter's service);
+#   - systemd-analyze verify accepts the units (the daemon's service and its two sockets, the milter's and the
+#     web view's services);
 #   - the daemon runs from the installed files with the unit's own command line, as the unit's user and umask,
 #     on the sockets the installed socket units define (held by systemd-socket-activate: there is no systemd
 #     here), plus the test DNS server;
@@ -37,8 +38,10 @@ echo "built $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
 apt_get install "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
 
 # 2. What is installed.
-for f in /usr/sbin/mxwardend /usr/bin/mxwarden /usr/sbin/mxwarden-milter /etc/mxwarden/mxwarden.conf \
+for f in /usr/sbin/mxwardend /usr/bin/mxwarden /usr/sbin/mxwarden-milter /usr/sbin/mxwarden-web \
+    /etc/mxwarden/mxwarden.conf /usr/share/mxwarden/mxwarden-dashboard.json \
     /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwarden-milter.service \
+    /lib/systemd/system/mxwarden-web.service \
     /lib/systemd/system/mxwardend.socket /lib/systemd/system/mxwardend-socketmap.socket; do
     [[ -e $f ]] || fail "$f is not installed"
 done
@@ -52,7 +55,8 @@ getent passwd mxwarden >/dev/null || fail "no mxwarden user"
 [[ $(stat -c '%U %a' /var/lib/mxwarden 2>/dev/null) == "mxwarden 750" ]] ||
     fail "/var/lib/mxwarden: $(stat -c '%U %a' /var/lib/mxwarden 2>&1)"
 verify=$(systemd-analyze verify /lib/systemd/system/mxwardend.service /lib/systemd/system/mxwardend.socket \
-    /lib/systemd/system/mxwardend-socketmap.socket /lib/systemd/system/mxwarden-milter.service 2>&1) ||
+    /lib/systemd/system/mxwardend-socketmap.socket /lib/systemd/system/mxwarden-milter.service \
+    /lib/systemd/system/mxwarden-web.service 2>&1) ||
     fail "systemd-analyze verify failed"
 [[ -z $verify ]] || fail "systemd-analyze verify: $verify"
 

@@ -322,7 +322,8 @@ TEST_CASE_METHOD(store_fixture, "pages go newest first from before_id, at most 5
 {
     std::vector<std::int64_t> all;
     for (int i = 0; i < 520; ++i)
-        all.push_back(qs.ingest(sample("Q" + std::to_string(i), {"x" + std::to_string(i % 3) + "@dest.example"}), 1000 + i).id);
+        all.push_back(
+            qs.ingest(sample("Q" + std::to_string(i), {"x" + std::to_string(i % 3) + "@dest.example"}), 1000 + i).id);
     CHECK(qs.count({}) == 520);
 
     auto first = qs.page({}, {std::nullopt, 3});

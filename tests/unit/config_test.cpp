@@ -384,6 +384,21 @@ TEST_CASE("feedback.source: none, the journal or a maillog_file", "[config]")
     CHECK(errors.empty());
 }
 
+TEST_CASE("listen.web and web.users: loopback by default, the user file in the state directory", "[config]")
+{
+    auto def = build_ok({});
+    CHECK(def.web.listen == *mxw::proto::parse_endpoint("inet:127.0.0.1:10044"));
+    CHECK(def.web.listen == base::config{}.web.listen);
+    CHECK(def.web.users == "/srv/mxw/var/web-users");
+    auto set = build_ok({{"listen.web", "unix:run/web.sock"}, {"web.users", "etc/users"}});
+    CHECK(set.web.listen == *mxw::proto::parse_endpoint("unix:/srv/mxw/run/web.sock"));
+    CHECK(set.web.users == "/srv/mxw/etc/users");
+    std::vector<std::string> errors;
+    CHECK_FALSE(base::build_config({{"listen.web", "localhost:10044"}}, cwd, errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].starts_with("listen.web: "));
+}
+
 TEST_CASE("store.url takes a PostgreSQL URI or connection string; store.node a plain name", "[config]")
 {
     std::vector<std::string> errors;

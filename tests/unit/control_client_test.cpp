@@ -111,3 +111,41 @@ TEST_CASE("control client: waits are spelled in whole seconds when they are", "[
     CHECK(cli::format_wait(5000ms) == "5s");
     CHECK(cli::format_wait(1500ms) == "1500ms");
 }
+
+TEST_CASE("control client: the answer cap is the caller's, checked at one past it", "[control]")
+{
+    // `health` passes its report's cap, far above the default.
+    auto serve = [](fake_daemon& d, std::size_t bytes) {
+        return std::thread([&d, bytes] {
+            int c = ::accept(d.fd, nullptr, nullptr);
+            char buf[64];
+            ssize_t got = ::read(c, buf, sizeof buf);  // the request line
+            (void)got;
+            std::string answer(bytes, 'x');
+            std::size_t off = 0;
+            while (off < answer.size()) {
+                // The client hangs up on an answer over its cap: no SIGPIPE.
+                ssize_t n = ::send(c, answer.data() + off, answer.size() - off, MSG_NOSIGNAL);
+                if (n <= 0)
+                    break;
+                off += static_cast<std::size_t>(n);
+            }
+            ::close(c);
+        });
+    };
+    proto::control_request req{proto::control_request::verb::health, "", false};
+    constexpr std::size_t cap = 3 * cli::max_control_answer_bytes;
+    {
+        fake_daemon d;
+        auto server = serve(d, cap);
+        CHECK(cli::ask_control(d.where(), req, 1s, 5s, cap).size() == cap);
+        server.join();
+    }
+    {
+        fake_daemon d;
+        auto server = serve(d, cap + 1);
+        CHECK_THROWS_WITH(cli::ask_control(d.where(), req, 1s, 5s, cap),
+                          Catch::Contains("longer than " + std::to_string(cap) + " bytes"));
+        server.join();
+    }
+}

@@ -33,6 +33,8 @@ TEST_CASE("control_request: every request, with and without json", "[control]")
         {"check sender json\n", {verb::check_sender, "json", false}},
         {"route json json\n", {verb::route, "json", true}},
         {"route \xc3\xa9xample.org\n", {verb::route, "\xc3\xa9xample.org", false}},
+        {"health\n", {verb::health, "", false}},
+        {" health \r\n", {verb::health, "", false}},
     }));
     INFO(c.line);
     auto got = parse_control_request(c.line);
@@ -46,9 +48,16 @@ TEST_CASE("control_request: what is not a request", "[control]")
     auto line = GENERATE(as<std::string>{}, "", "\n", "  \r\n", "pong\n", "PING\n", "status now\n", "route\n",
                          "route a b\n", "route a json json\n", "check sender\n", "check other x\n",
                          "check sender a b\n", "route a\x01z\n", "route a\nroute b\n", std::string("route a\0b", 9),
-                         "route a\x7f\n");
+                         "route a\x7f\n", "health json\n", "health example.org\n");
     INFO(line);
     CHECK_FALSE(parse_control_request(line));
+}
+
+TEST_CASE("control_request: health has no JSON form", "[control]")
+{
+    // The answer is always proto/health_report's text; asking for JSON
+    // sends the plain request rather than one the daemon refuses.
+    CHECK(encode_control_request({verb::health, "", true}) == "health\n");
 }
 
 TEST_CASE("control_request: line length at the limit and one past it", "[control]")

@@ -73,6 +73,21 @@ TEST_CASE("control session: answers one request and closes", "[control]")
     CHECK(out.closed);
 }
 
+TEST_CASE("control session: a health report of many megabytes goes through whole", "[control]")
+{
+    // Thousands of hosts make an answer far beyond one socket buffer; the
+    // session writes it all before closing.
+    fixture f;
+    const std::string report(6 * 1024 * 1024, 'h');
+    f.svc.health = [&] { return report; };
+    auto out = f.talk("health\n", 10s);
+    CHECK(out.answer.size() == report.size());
+    CHECK(out.answer == report);
+    CHECK(out.closed);
+    f.svc.health = nullptr;
+    CHECK(f.talk("health\n", 5s).answer == "error: no health report here\n");
+}
+
 TEST_CASE("control session: an idle or half-sent request is closed after request_timeout", "[control]")
 {
     auto request = GENERATE(as<std::string>{}, "", "stat");
