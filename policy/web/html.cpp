@@ -123,7 +123,7 @@ std::string layout(std::string_view title, std::string_view body, const std::opt
     out.reserve(body.size() + 1024);
     out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-           "<meta name=\"referrer\" content=\"no-referrer\">\n<title>";
+           "<meta name=\"referrer\" content=\"same-origin\">\n<title>";
     escape_into(out, title);
     out += " \xC2\xB7 mxwarden</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n"
            "<header><nav id=\"nav\"><span class=\"brand\">mxwarden</span>";

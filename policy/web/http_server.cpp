@@ -30,7 +30,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> security_
                                 "frame-ancestors 'none'; base-uri 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
+    // Nothing about a page (an entry's id, a search) reaches another site.
+    // Not no-referrer: with it, browsers send "Origin: null" on our own
+    // form posts, and the pages check Origin against login CSRF.
+    {"Referrer-Policy", "same-origin"},
     // Quarantined mail is personal data: no browser or proxy keeps a copy.
     {"Cache-Control", "no-store"},
     {"Cross-Origin-Opener-Policy", "same-origin"},
@@ -386,6 +389,7 @@ asio::awaitable<void> http_server::impl::session(Socket sock)
         }
         r.content_type = media_type(ssv(req[http::field::content_type]));
         r.origin = std::string(ssv(req[http::field::origin]));
+        r.host = std::string(ssv(req[http::field::host]));
         r.body = std::move(req.body());
         r.peer = peer;
         const bool keep_alive =

@@ -8,7 +8,13 @@
 #include "net/asio.hpp"
 #include "proto/endpoint.hpp"
 #include "proto/sanitize.hpp"
+#include "cli/control_client.hpp"
+#include "cli/release.hpp"
+#include "proto/health_report.hpp"
+#include "store/open_store.hpp"
+#include "web/app.hpp"
 #include "web/http_server.hpp"
+#include "web/users_file.hpp"
 #include "web/http_types.hpp"
 
 #include <chrono>
@@ -38,29 +44,83 @@ anything but loopback.
   --version        print the version
 )";
 
-// Until the pages exist: a page that says who answers, so the server, its
-// headers and its limits can be run and tested on their own.
-class placeholder_handler final : public web::handler {
+// What the pages hold between requests, and how they reach the rest of
+// mxwarden: the store (opened per request, so a PostgreSQL restart or a
+// SQLite file created by the first ingest is simply seen at the next
+// page), the users file (re-read when it changes), mxwardend's control
+// socket for the health report, and the CLI's release.
+class web_pages final : public web::handler {
 public:
-    web::response handle(const web::request& r, std::int64_t) override
+    explicit web_pages(const base::config& cfg)
+        : cfg_(cfg),
+          sessions_(cfg.web.session_idle.count(), cfg.web.session_max.count(), max_sessions),
+          limiter_(max_login_failures, login_window_seconds, max_limiter_keys),
+          users_(cfg.web.users)
     {
-        web::response out;
-        if (r.path != "/") {
-            out.status = 404;
-            out.content_type = "text/plain; charset=utf-8";
-            out.body = "404 Not Found\n";
-            return out;
-        }
-        out.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mxwarden-web</title>"
-                   "</head><body><h1>mxwarden-web</h1></body></html>\n";
-        return out;
+        web::app_options opt;
+        opt.session_max_seconds = cfg.web.session_max.count();
+        opt.login_retry_after_seconds = login_window_seconds;
+        app_ = std::make_unique<web::app>(
+            web::app_deps{[this] { return open_store(); }, [this] { return users_.current(); },
+                          [this] { return health(); },
+                          [this](std::int64_t id, const std::string& by) { return release(id, by); }},
+            sessions_, limiter_, opt);
     }
+
+    web::response handle(const web::request& r, std::int64_t now) override { return app_->handle(r, now); }
+
+private:
+    // Reviewers are a handful of people; 10 000 sessions bound the memory a
+    // script logging in over and over can take, the oldest go first.
+    static constexpr std::size_t max_sessions = 10000;
+    // Five wrong passwords per address or name in five minutes, then a 429
+    // until the window ends: slow enough to stop guessing, short enough not
+    // to lock a fumbling reviewer out for long.
+    static constexpr std::size_t max_login_failures = 5;
+    static constexpr std::int64_t login_window_seconds = 300;
+    static constexpr std::size_t max_limiter_keys = 10000;
+    // The health page waits at most this long for mxwardend; it runs on the
+    // server's one thread, so a hung daemon costs one slow page, not a hung
+    // server.
+    static constexpr std::chrono::milliseconds control_connect{1000};
+    static constexpr std::chrono::milliseconds control_answer{3000};
+
+    std::unique_ptr<store::quarantine> open_store()
+    {
+        return store::open_quarantine({cfg_.quarantine.database, cfg_.store.url, cfg_.store.node},
+                                      store::open_mode::existing);
+    }
+
+    std::optional<proto::health_report> health()
+    {
+        try {
+            auto text = cli::ask_control(cfg_.listen_control, {proto::control_request::verb::health, "", false},
+                                         control_connect, control_answer, proto::max_health_report_bytes);
+            return proto::decode_health_report(text);
+        } catch (const std::exception&) {
+            return std::nullopt;  // the page says the daemon cannot be reached
+        }
+    }
+
+    web::release_outcome release(std::int64_t id, const std::string& by)
+    {
+        auto qs = open_store();
+        if (!qs)
+            return {false, "no quarantine entry " + std::to_string(id)};
+        auto r = cli::release_entry(*qs, id, cfg_, by, false);
+        return {r.what == cli::release_outcome::kind::released, r.message};
+    }
+
+    const base::config& cfg_;
+    web::session_table sessions_;
+    web::login_limiter limiter_;
+    web::users_file users_;
+    std::unique_ptr<web::app> app_;
 };
 
-// The one place the web view's pages are created.
-std::unique_ptr<web::handler> make_handler(const base::config&)
+std::unique_ptr<web::handler> make_handler(const base::config& cfg)
 {
-    return std::make_unique<placeholder_handler>();
+    return std::make_unique<web_pages>(cfg);
 }
 
 bool is_loopback(const proto::endpoint& e)

@@ -33,7 +33,7 @@ mxw_wait_listen 10 "127.0.0.1:$port" "$web_pid" "$work/web.log"
 # 1. Headers on a page, a 404 and a refusal; HEAD; keep-alive.
 security_headers=(
     "Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    "X-Content-Type-Options: nosniff" "X-Frame-Options: DENY" "Referrer-Policy: no-referrer" "Cache-Control: no-store"
+    "X-Content-Type-Options: nosniff" "X-Frame-Options: DENY" "Referrer-Policy: same-origin" "Cache-Control: no-store"
     "Cross-Origin-Opener-Policy: same-origin" "Cross-Origin-Resource-Policy: same-origin" "Server: mxwarden-web")
 check_headers() {  # check_headers WHAT FILE: FILE holds a response head
     local h
