@@ -84,7 +84,11 @@ TEST_CASE("control session: a health report of many megabytes goes through whole
     CHECK(out.answer.size() == report.size());
     CHECK(out.answer == report);
     CHECK(out.closed);
-    f.svc.health = nullptr;
+}
+
+TEST_CASE("control session: a daemon without a health report says so", "[control]")
+{
+    fixture f;
     CHECK(f.talk("health\n", 5s).answer == "error: no health report here\n");
 }
 
