@@ -1,6 +1,6 @@
 #!/bin/bash
 # mxwarden-web's HTTP server, the real binary on a free loopback port, from outside: the security headers on
-# every answer (pages, 404s and refusals alike), keep-alive, HEAD; and what a hostile or broken client gets:
+# every answer (pages, redirects and refusals alike), keep-alive, HEAD; and what a hostile or broken client gets:
 # malformed request line 400 (and the server goes on), 9 KiB of headers 431, a 100 KiB body 413, a 3 KiB target
 # 414, path tricks 400, TRACE/PUT 405, connections past the cap 503, a client sending a byte a second cut off
 # with 408 at the head deadline while others are served; SIGTERM drains (the request in flight answered, an idle
@@ -42,23 +42,25 @@ check_headers() {  # check_headers WHAT FILE: FILE holds a response head
     done
     grep -qi '^Permissions-Policy: .*camera=()' "$2" || fail "$1: no Permissions-Policy denying the camera"
 }
-curl -sS -D "$work/get.head" -o "$work/get.body" "$base/" || fail "GET / failed"
-grep -q '^HTTP/1.1 200' "$work/get.head" || fail "GET /: $(head -1 "$work/get.head")"
-grep -q '<h1>mxwarden-web</h1>' "$work/get.body" || fail "GET /: not the page"
-check_headers "GET /" "$work/get.head"
-curl -sS -D "$work/404.head" -o /dev/null "$base/nothing-here" || fail "GET /nothing-here failed"
-grep -q '^HTTP/1.1 404' "$work/404.head" || fail "GET /nothing-here: $(head -1 "$work/404.head")"
-check_headers "404" "$work/404.head"
+curl -sS -D "$work/get.head" -o "$work/get.body" "$base/login" || fail "GET /login failed"
+grep -q '^HTTP/1.1 200' "$work/get.head" || fail "GET /login: $(head -1 "$work/get.head")"
+grep -q '<form id="login"' "$work/get.body" || fail "GET /login: not the login page"
+check_headers "GET /login" "$work/get.head"
+# Without a session every page but the login sends the browser there.
+curl -sS -D "$work/303.head" -o /dev/null "$base/nothing-here" || fail "GET /nothing-here failed"
+grep -q '^HTTP/1.1 303' "$work/303.head" || fail "GET /nothing-here: $(head -1 "$work/303.head")"
+check_headers "303" "$work/303.head"
 curl -sS -D "$work/400.head" -o /dev/null --path-as-is "$base/a/../b" || fail "GET /a/../b failed"
 grep -q '^HTTP/1.1 400' "$work/400.head" || fail "GET /a/../b: $(head -1 "$work/400.head")"
 check_headers "400" "$work/400.head"
-curl -sS -I -o "$work/head.head" "$base/" || fail "HEAD / failed"
+curl -sS -I -o "$work/head.head" "$base/login" || fail "HEAD /login failed"
 get_length=$(stat -c %s "$work/get.body")
-grep -qi "^Content-Length: $get_length" "$work/head.head" || fail "HEAD /: not the length of GET ($get_length)"
-curl -sS -v -o /dev/null -o /dev/null "$base/" "$base/" 2>"$work/keepalive.txt" || fail "two GETs failed"
+grep -qi "^Content-Length: $get_length" "$work/head.head" || fail "HEAD /login: not the length of GET ($get_length)"
+curl -sS -v -o /dev/null -o /dev/null "$base/login" "$base/login" 2>"$work/keepalive.txt" || fail "two GETs failed"
 grep -q 'Re-using existing connection' "$work/keepalive.txt" || fail "the second GET did not reuse the connection"
-code=$(curl -sS -o /dev/null -w '%{http_code}' -d 'a=1&b=2' "$base/") || fail "POST / failed"
-[[ $code == 200 ]] || fail "POST / with a form: want 200, got $code"
+# A form reaches the page: a wrong login is answered by the login page itself.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -d 'user=nobody&password=x' "$base/login") || fail "POST /login failed"
+[[ $code == 403 ]] || fail "POST /login with a wrong password: want 403, got $code"
 
 # 2. Raw sockets: what browsers never send.
 "$MXW_PYTHON" - "$port" <<'EOF' || fail "raw HTTP checks failed"
@@ -104,7 +106,7 @@ def want(label, data, code):
     elif b"Content-Security-Policy: default-src 'none'" not in resp:
         bad.append("%s: no Content-Security-Policy on the %d" % (label, code))
 
-def get(path=b"/"):
+def get(path=b"/login"):
     return b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 want("malformed request line", b"GARBAGE\r\n\r\n", 400)
@@ -125,9 +127,9 @@ want("PUT", b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", 405)
 want("a good request after all that", get(), 200)
 
 # Pipelining: two requests in one write, two answers in order.
-resp = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+resp = exchange(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                 until_close=True)
-if re.findall(rb"HTTP/1\.1 (\d{3}) ", resp) != [b"200", b"404"]:
+if re.findall(rb"HTTP/1\.1 (\d{3}) ", resp) != [b"200", b"303"]:
     bad.append("pipelined GETs: %r" % resp[:120])
 
 # The connection cap (64): 64 connections in the middle of a request line, then one more is told 503.
@@ -188,8 +190,8 @@ sys.exit(1 if bad else 0)
 EOF
 
 # 3. One log line per request; the server is still there.
-grep -qE 'event=request method=GET path=/ status=200 bytes=[0-9]+ ms=[0-9]+ peer=127\.0\.0\.1' "$work/web.log" ||
-    fail "no request line for GET / in the log"
+grep -qE 'event=request method=GET path=/login status=200 bytes=[0-9]+ ms=[0-9]+ peer=127\.0\.0\.1' "$work/web.log" ||
+    fail "no request line for GET /login in the log"
 grep -qE 'event=request method=GET path=/%2e%2e/etc/passwd status=400' "$work/web.log" ||
     fail "no request line for the refused path"
 grep -q 'event=connection-refused listener=web reason=max-connections' "$work/web.log" ||
@@ -203,10 +205,10 @@ import os, signal, socket, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 bad = []
 idle = socket.create_connection(("127.0.0.1", port), timeout=5)
-idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+idle.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n")
 first = idle.recv(65536)
 busy = socket.create_connection(("127.0.0.1", port), timeout=5)
-busy.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+busy.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n")
 time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
